@@ -1,0 +1,50 @@
+# Touchpoint analysis pipeline. `make help` lists the targets.
+.DEFAULT_GOAL := report
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+WAREHOUSE ?= data/warehouse.duckdb
+REPORT_LANG ?= en
+ROWS ?= 1000000
+export GX_ANALYTICS_ENABLED := false
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+.PHONY: venv
+venv: $(STAMP) ## Create .venv and install the project (done by the other targets when needed)
+
+data/sample/.complete: | $(STAMP)
+	$(PY) -m pipeline.sample --out data/sample
+
+.PHONY: sample
+sample: $(STAMP) ## Write the deterministic sample data under data/sample/
+	$(PY) -m pipeline.sample --out data/sample
+
+.PHONY: report
+report: $(STAMP) data/sample/.complete ## Build the sample if missing, run every stage, write the report
+	$(PY) -m pipeline run --warehouse $(WAREHOUSE) --lang $(REPORT_LANG)
+
+.PHONY: test
+test: $(STAMP) ## Lint and run the test suite
+	$(PY) -m ruff check pipeline tests
+	$(PY) -m pytest -q
+
+.PHONY: bench
+bench: $(STAMP) ## Benchmark the pipeline against DuckDB's own speed (ROWS=10000000 for the full run)
+	$(PY) -m pipeline.bench --rows $(ROWS)
+
+.PHONY: clean
+clean: ## Remove the warehouse, generated sample data and reports (keeps .venv)
+	rm -rf data/sample data/warehouse.duckdb data/warehouse.duckdb.wal data/*.lock
+	find reports -mindepth 1 ! -name .gitkeep ! -name README.md -exec rm -rf {} +
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'

@@ -1,0 +1,3 @@
+"""Touchpoint analysis pipeline: ingest → map → score → report."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,34 @@
+"""The one typed object that carries a run's parameters through the stages."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline import paths
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    warehouse: Path = paths.WAREHOUSE
+    data_dir: Path = paths.DATA
+    sources_dir: Path = paths.SOURCES
+    reference_dir: Path = paths.REFERENCE
+    expectations_dir: Path = paths.EXPECTATIONS
+    reports_dir: Path = paths.REPORTS
+    # The clock is injected: "future" time stamps are judged against this, never SQL's now().
+    now: datetime = field(default_factory=utc_now)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    lang: str = "en"
+    period_from: str | None = None
+    period_to: str | None = None
+    quiet: bool = False
+    # GX validates staged rows in chunks of this size (bounded memory).
+    validation_chunk_rows: int = 500_000
+    memory_limit: str = "4GB"

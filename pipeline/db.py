@@ -1,0 +1,23 @@
+"""Small query helpers. DuckDB 2 wants every result fully fetched before the next statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | dict | None = None) -> Any:
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str,
+         params: Sequence | dict | None = None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def quote_ident(name: str) -> str:
+    """Quote a name from a mapping or a file header as an SQL identifier, never as code."""
+    return '"' + name.replace('"', '""') + '"'

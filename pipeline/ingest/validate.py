@@ -1,0 +1,253 @@
+"""Validate each run's staged batch with the Great Expectations suites in expectations/.
+
+GX Core 1.x has no DuckDB engine, and its SQLAlchemy route on duckdb_engine cannot see rows of
+an open transaction. So GX runs its pandas engine on what is cheap: only the columns the suite
+names, fetched from DuckDB in bounded chunks partitioned by a hash of the row key (so uniqueness
+within a chunk is uniqueness overall). Row-level problems were quarantined in SQL before this;
+these suites are the batch-level contract. A failed `critical` expectation stops the run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+
+from pipeline.db import quote_ident, scalar
+from pipeline.errors import UserError, ValidationFailed
+
+if TYPE_CHECKING:
+    from pipeline.config import RunConfig
+    from pipeline.ingest import IngestResult
+
+# No usage statistics leave the machine (set before GX is imported anywhere).
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+
+BATCH_KEYS = {"interactions": ("source", "interaction_id"), "orders": ("source", "order_id")}
+COLUMN_KWARGS = ("column", "column_A", "column_B")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    suite: str
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    unexpected_count: int | None
+    observed: str
+    raised: str | None = None
+
+
+def _gx():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx, gx.get_context(mode="ephemeral", project_config=config)
+
+
+def load_suite_file(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not a readable expectation suite ({exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("expectations"), list):
+        raise UserError(f"{path}: expectations: must be a list of expectations")
+    for i, e in enumerate(doc["expectations"]):
+        if not isinstance(e, dict) or not isinstance(e.get("type"), str):
+            raise UserError(f"{path}: expectations[{i}].type: missing")
+        sev = e.get("severity", "critical")
+        if sev not in ("critical", "warning", "info"):
+            raise UserError(f"{path}: expectations[{i}].severity: '{sev}' is not critical, "
+                            "warning or info")
+    doc.setdefault("name", path.stem)
+    return doc
+
+
+def _columns(suite: dict[str, Any]) -> list[str]:
+    cols: list[str] = []
+    for e in suite["expectations"]:
+        kw = e.get("kwargs", {})
+        cols += [kw[k] for k in COLUMN_KWARGS if isinstance(kw.get(k), str)]
+        cols += [c for c in kw.get("column_list", []) if isinstance(c, str)]
+    return list(dict.fromkeys(cols))
+
+
+def run_suite(suite_doc: dict[str, Any], frames) -> list[Outcome]:
+    """Run one suite on each frame (chunk) and merge: an expectation passes if every chunk does."""
+    gx, ctx = _gx()
+    try:
+        suite = ctx.suites.add(gx.ExpectationSuite(
+            name=suite_doc["name"],
+            expectations=[{**e, "severity": e.get("severity", "critical")}
+                          for e in suite_doc["expectations"]]))
+    except Exception as exc:  # GX raises many types for a malformed expectation
+        raise UserError(f"expectations/{suite_doc['name']}.json: {exc}".splitlines()[0]) from None
+    asset = ctx.data_sources.add_pandas("staged").add_dataframe_asset(suite_doc["name"])
+    definition = ctx.validation_definitions.add(gx.ValidationDefinition(
+        name=suite_doc["name"], data=asset.add_batch_definition_whole_dataframe("batch"),
+        suite=suite))
+    merged: dict[int, Outcome] = {}
+    for frame in frames:
+        result = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+        for i, r in enumerate(result.results):
+            cfg = r.expectation_config
+            kw = cfg.kwargs
+            column = kw.get("column") or kw.get("column_A") or ",".join(kw.get("column_list", []))
+            raised = None
+            if r.exception_info and r.exception_info.get("raised_exception"):
+                raised = str(r.exception_info.get("exception_message")).splitlines()[0]
+            res = r.result or {}
+            examples = res.get("partial_unexpected_list") or []
+            observed = (", ".join(repr(x) for x in examples[:5]) if examples
+                        else str(res.get("observed_value", "")))
+            sev = getattr(cfg.severity, "value", None) or str(cfg.meta.get("severity", "critical"))
+            out = Outcome(suite_doc["name"], cfg.type, column or None, sev, bool(r.success),
+                          res.get("unexpected_count"), observed, raised)
+            prev = merged.get(i)
+            if prev is None:
+                merged[i] = out
+            else:
+                merged[i] = Outcome(
+                    prev.suite, prev.expectation, prev.column, prev.severity,
+                    prev.success and out.success,
+                    None if prev.unexpected_count is None and out.unexpected_count is None
+                    else (prev.unexpected_count or 0) + (out.unexpected_count or 0),
+                    prev.observed if not prev.success or out.success else out.observed,
+                    prev.raised or out.raised)
+    return [merged[i] for i in sorted(merged)]
+
+
+def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str],
+                  chunk_rows: int):
+    where = "_status = 'staged'"
+    n = scalar(con, f"select count(*) from batch_{target}_classified where {where}")
+    chunks = max(1, math.ceil(n / chunk_rows))
+    select = ", ".join(quote_ident(c) for c in columns) or "1 as _"
+    key = ", ".join(BATCH_KEYS[target])
+    for i in range(chunks):
+        part = "" if chunks == 1 else f" and hash({key}) % {chunks} = {i}"
+        yield con.execute(f"select {select} from batch_{target}_classified "
+                          f"where {where}{part}").df()
+
+
+def validate_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
+                   result: IngestResult) -> list[str]:
+    """Validate this run's batches; returns warnings, raises ValidationFailed on a critical."""
+    suites = sorted(cfg.expectations_dir.glob("*.json"))
+    if not suites:
+        raise UserError(f"{cfg.expectations_dir}: no expectation suites (*.json) found")
+    loaded_targets = {f.target for f in result.files if f.status == "loaded"}
+    outcomes: list[Outcome] = []
+    for path in suites:
+        doc = load_suite_file(path)
+        name = doc["name"]
+        if name in BATCH_KEYS:
+            if name not in loaded_targets:
+                continue  # nothing new for this table in this run
+            cols = _columns(doc)
+            frames = _batch_frames(con, name, cols, cfg.validation_chunk_rows)
+        elif name == "run_files":
+            frames = [_run_files_frame(result)]
+            if frames[0].empty:
+                continue
+        else:
+            raise UserError(f"{path}: suite name '{name}' is not interactions, orders or "
+                            "run_files")
+        outcomes += run_suite(doc, frames)
+    _record(con, cfg, outcomes)
+    errors = [o for o in outcomes if o.raised]
+    if errors:
+        e = errors[0]
+        raise UserError(f"expectations/{e.suite}.json: {e.expectation}({e.column or ''}) "
+                        f"could not be evaluated: {e.raised}")
+    critical = [o for o in outcomes if not o.success and o.severity == "critical"]
+    if critical:
+        _keep_for_inspection(con, cfg)
+        first = critical[0]
+        more = f" (+{len(critical) - 1} more)" if len(critical) > 1 else ""
+        raise ValidationFailed(
+            f"validation failed, nothing committed: {first.suite}: {first.expectation}"
+            f"({first.column or ''}) — {_describe(first)}{more}; "
+            f"see {_run_dir(cfg)}")
+    return [f"{o.suite}: {o.expectation}({o.column or ''}) — {_describe(o)}"
+            for o in outcomes if not o.success]
+
+
+def _describe(o: Outcome) -> str:
+    if o.unexpected_count:
+        return f"{o.unexpected_count} unexpected, e.g. {o.observed}"
+    return f"observed {o.observed}"
+
+
+def _run_files_frame(result: IngestResult) -> pd.DataFrame:
+    rows = [{"source": f.source, "file": f.file, "rows_read": f.rows_read, "staged": f.staged,
+             "quarantined": f.quarantined, "duplicates": f.duplicates,
+             "quarantined_share": (f.quarantined / f.rows_read) if f.rows_read else 0.0}
+            for f in result.files if f.status == "loaded"]
+    return pd.DataFrame(rows, columns=["source", "file", "rows_read", "staged", "quarantined",
+                                       "duplicates", "quarantined_share"])
+
+
+def _run_dir(cfg: RunConfig) -> Path:
+    return cfg.reports_dir / "validation" / cfg.run_id
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _record(con: duckdb.DuckDBPyConnection, cfg: RunConfig, outcomes: list[Outcome]) -> None:
+    """Results where people read them (Markdown + JSON), and in the warehouse's validations."""
+    for o in outcomes:
+        con.execute("insert into validations values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [cfg.run_id, o.suite, o.expectation, o.column, o.severity, o.success,
+                     o.unexpected_count, o.observed[:500]])
+    run_dir = _run_dir(cfg)
+    _write(run_dir / "validation.json",
+           json.dumps([o.__dict__ for o in outcomes], indent=2, default=str))
+    lines = [f"# Validation of run {cfg.run_id}", "",
+             "| suite | expectation | column | severity | result | unexpected | observed |",
+             "|---|---|---|---|---|---|---|"]
+    for o in outcomes:
+        verdict = "error" if o.raised else ("pass" if o.success else "FAIL")
+        observed = o.observed.replace("|", "\\|").replace("\n", " ")[:120]
+        lines.append(f"| {o.suite} | {o.expectation} | {o.column or ''} | {o.severity} | "
+                     f"{verdict} | {o.unexpected_count if o.unexpected_count is not None else ''}"
+                     f" | {observed} |")
+    text = "\n".join(lines) + "\n"
+    _write(run_dir / "validation.md", text)
+    _write(cfg.reports_dir / "validation" / "latest.md", text)
+
+
+def _keep_for_inspection(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> None:
+    """The run is rolled back; its quarantine is kept beside the validation result."""
+    run_dir = _run_dir(cfg)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for target in BATCH_KEYS:
+        out = run_dir / f"quarantine_{target}.parquet"
+        con.execute(f"copy (select source, source_file, source_row, _reasons, _raw "
+                    f"from batch_{target}_classified where _status = 'quarantined' "
+                    f"order by source, source_file, source_row) to {_literal(out)} (format parquet)")
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"

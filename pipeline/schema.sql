@@ -1,0 +1,94 @@
+-- Warehouse tables written by ingest. Time stamps are naive UTC.
+
+-- interactions: one row per customer interaction (key: source, interaction_id)
+create table if not exists interactions (
+    interaction_id varchar not null,
+    source         varchar not null,
+    customer_id    varchar,
+    occurred_at    timestamp not null,
+    channel        varchar not null,  -- phone|email|sms|chat|web|social|in_person|letter|fax|app
+    kind           varchar,           -- complaint|inquiry|compliment|feedback|request
+    topic          varchar,
+    promised_by    timestamp,
+    promise_kept   boolean,
+    resolved_at    timestamp,
+    status         varchar,           -- resolved|unresolved|escalated|reopened|in_progress
+    rating         double,            -- 1–5 after the source's scale conversion
+    agent_id       varchar,
+    text           varchar,
+    language       varchar,
+    source_file    varchar not null,
+    source_row     bigint not null,
+    file_hash      varchar not null,
+    run_id         varchar not null,
+    row_hash       uhugeint not null   -- hash of the canonical values: tells duplicates from conflicts
+);
+
+-- orders: one row per order (key: source, order_id)
+create table if not exists orders (
+    order_id    varchar not null,
+    source      varchar not null,
+    customer_id varchar not null,
+    ordered_at  timestamp not null,
+    amount      double,
+    currency    varchar,
+    source_file varchar not null,
+    source_row  bigint not null,
+    file_hash   varchar not null,
+    run_id      varchar not null,
+    row_hash    uhugeint not null
+);
+
+-- quarantine: one row per rejected input row, with its raw content and why
+create table if not exists quarantine (
+    run_id      varchar not null,
+    source      varchar not null,
+    target      varchar not null,    -- interactions | orders
+    source_file varchar not null,
+    source_row  bigint,
+    file_hash   varchar not null,
+    reason      varchar not null,    -- first reason, machine-readable (e.g. missing_required:customer_id)
+    reasons     varchar[] not null,  -- every reason found
+    raw         varchar              -- the row as read (JSON object of its columns, or the raw line)
+);
+
+-- runs: one row per pipeline run
+create table if not exists runs (
+    run_id       varchar primary key,
+    started_at   timestamp not null,
+    finished_at  timestamp,
+    clock        timestamp not null,
+    status       varchar not null,   -- committed
+    files_loaded integer,
+    files_skipped integer,
+    rows_read    bigint,
+    staged       bigint,
+    quarantined  bigint,
+    duplicates   bigint
+);
+
+-- run_files: one row per file a run looked at (grain: run, file)
+create table if not exists run_files (
+    run_id      varchar not null,
+    source      varchar not null,
+    target      varchar not null,
+    source_file varchar not null,
+    file_hash   varchar not null,
+    status      varchar not null,    -- loaded | already_loaded
+    rows_read   bigint not null,
+    staged      bigint not null,
+    quarantined bigint not null,
+    duplicates  bigint not null
+);
+
+-- validations: one row per expectation evaluated on a run's staged batch
+create table if not exists validations (
+    run_id      varchar not null,
+    suite       varchar not null,
+    expectation varchar not null,
+    column_name varchar,
+    severity    varchar not null,    -- critical | warning | info
+    success     boolean not null,
+    unexpected_count bigint,
+    observed    varchar
+);

@@ -13,9 +13,14 @@ from pipeline.errors import UserError
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
-    kwargs = {"warehouse": Path(args.warehouse), "data_dir": Path(args.data_dir),
-              "sources_dir": Path(args.sources), "expectations_dir": Path(args.expectations),
-              "reports_dir": Path(args.reports), "memory_limit": args.memory_limit}
+    kwargs = {
+        "warehouse": Path(args.warehouse),
+        "data_dir": Path(args.data_dir),
+        "sources_dir": Path(args.sources),
+        "expectations_dir": Path(args.expectations),
+        "reports_dir": Path(args.reports),
+        "memory_limit": args.memory_limit,
+    }
     if args.now:
         try:
             kwargs["now"] = datetime.fromisoformat(args.now).replace(tzinfo=None)
@@ -29,23 +34,33 @@ def _config(args: argparse.Namespace) -> RunConfig:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--warehouse", default=str(paths.WAREHOUSE),
-                        help="DuckDB warehouse file (default: %(default)s)")
-    common.add_argument("--data-dir", default=str(paths.DATA),
-                        help="folder the source mappings' file patterns are relative to")
+    common.add_argument(
+        "--warehouse",
+        default=str(paths.WAREHOUSE),
+        help="DuckDB warehouse file (default: %(default)s)",
+    )
+    common.add_argument(
+        "--data-dir",
+        default=str(paths.DATA),
+        help="folder the source mappings' file patterns are relative to",
+    )
     common.add_argument("--sources", default=str(paths.SOURCES), help="source mapping folder")
-    common.add_argument("--expectations", default=str(paths.EXPECTATIONS),
-                        help="expectation suite folder")
+    common.add_argument(
+        "--expectations", default=str(paths.EXPECTATIONS), help="expectation suite folder"
+    )
     common.add_argument("--reports", default=str(paths.REPORTS), help="output folder")
     common.add_argument("--now", help="the clock for 'future' checks (ISO time; default: now)")
     common.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit")
 
     parser = argparse.ArgumentParser(
-        prog="python -m pipeline",
-        description="Touchpoint analysis: ingest → map → score → report.")
+        prog="python -m pipeline", description="Touchpoint analysis: ingest → map → score → report."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="STAGE")
-    sub.add_parser("ingest", parents=[common],
-                   help="load new files from every source mapping into the warehouse")
+    sub.add_parser(
+        "ingest",
+        parents=[common],
+        help="load new files from every source mapping into the warehouse",
+    )
     run = sub.add_parser("run", parents=[common], help="run every stage (what `make report` does)")
     run.add_argument("--lang", default="en", help="report language (en, ms)")
     return parser
@@ -53,8 +68,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _print_ingest(result) -> None:
     files = result.files
-    print(f"run {result.run_id}: {sum(f.status == 'loaded' for f in files)} file(s) loaded, "
-          f"{sum(f.status == 'already_loaded' for f in files)} already loaded")
+    print(
+        f"run {result.run_id}: {sum(f.status == 'loaded' for f in files)} file(s) loaded, "
+        f"{sum(f.status == 'already_loaded' for f in files)} already loaded"
+    )
     by_source: dict[str, list[int]] = {}
     for f in files:
         t = by_source.setdefault(f.source, [0, 0, 0, 0])

@@ -13,8 +13,9 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | dict | N
     return rows[0][0] if rows else None
 
 
-def rows(con: duckdb.DuckDBPyConnection, sql: str,
-         params: Sequence | dict | None = None) -> list[tuple]:
+def rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | dict | None = None
+) -> list[tuple]:
     return con.execute(sql, params or []).fetchall()
 
 

@@ -49,16 +49,22 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None) -> RunResult:
     return result
 
 
-def _ledger(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: RunResult,
-            started) -> None:
+def _ledger(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: RunResult, started) -> None:
     ing = result.ingest
     files = ing.files if ing else []
     con.execute(
         "insert into runs values ($run, $started, $finished, $clock, 'committed', $loaded, "
         "$skipped, $read, $staged, $quarantined, $dups)",
-        {"run": cfg.run_id, "started": started, "finished": utc_now(), "clock": cfg.now,
-         "loaded": sum(f.status == "loaded" for f in files),
-         "skipped": sum(f.status == "already_loaded" for f in files),
-         "read": sum(f.rows_read for f in files), "staged": sum(f.staged for f in files),
-         "quarantined": sum(f.quarantined for f in files),
-         "dups": sum(f.duplicates for f in files)})
+        {
+            "run": cfg.run_id,
+            "started": started,
+            "finished": utc_now(),
+            "clock": cfg.now,
+            "loaded": sum(f.status == "loaded" for f in files),
+            "skipped": sum(f.status == "already_loaded" for f in files),
+            "read": sum(f.rows_read for f in files),
+            "staged": sum(f.staged for f in files),
+            "quarantined": sum(f.quarantined for f in files),
+            "dups": sum(f.duplicates for f in files),
+        },
+    )

@@ -27,8 +27,9 @@ def run_lock(warehouse: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "an unknown time"
-            raise WarehouseBusy(f"another run holds {warehouse} since {holder}; "
-                                "wait for it to finish") from None
+            raise WarehouseBusy(
+                f"another run holds {warehouse} since {holder}; wait for it to finish"
+            ) from None
         stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC (pid {os.getpid()})"
         os.ftruncate(fd, 0)
         os.pwrite(fd, stamp.encode(), 0)
@@ -41,8 +42,9 @@ def run_lock(warehouse: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def connect(warehouse: Path | str, memory_limit: str = "4GB",
-            read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    warehouse: Path | str, memory_limit: str = "4GB", read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
     """A connection with the schema in place, UTC session time and a memory cap (DuckDB spills)."""
     path = str(warehouse)
     if path != ":memory:":
@@ -52,13 +54,17 @@ def connect(warehouse: Path | str, memory_limit: str = "4GB",
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
-            raise WarehouseBusy(f"{warehouse} is open in another program (a notebook or "
-                                "another run?); close it and retry") from None
-        raise UserError(f"{warehouse}: cannot open the warehouse ({text.splitlines()[0]})") \
-            from None
+            raise WarehouseBusy(
+                f"{warehouse} is open in another program (a notebook or "
+                "another run?); close it and retry"
+            ) from None
+        raise UserError(
+            f"{warehouse}: cannot open the warehouse ({text.splitlines()[0]})"
+        ) from None
     except duckdb.Error as exc:
-        raise UserError(f"{warehouse}: not a DuckDB warehouse "
-                        f"({str(exc).splitlines()[0]})") from None
+        raise UserError(
+            f"{warehouse}: not a DuckDB warehouse ({str(exc).splitlines()[0]})"
+        ) from None
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"set memory_limit = '{_checked_memory(memory_limit)}'")
     con.execute("set preserve_insertion_order = true")
@@ -76,7 +82,9 @@ def _checked_memory(limit: str) -> str:
 
 
 @contextmanager
-def open_warehouse(warehouse: Path, memory_limit: str = "4GB") -> Iterator[duckdb.DuckDBPyConnection]:
+def open_warehouse(
+    warehouse: Path, memory_limit: str = "4GB"
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Lock, connect, and close; the caller runs its stages in one transaction."""
     with run_lock(warehouse):
         con = connect(warehouse, memory_limit)

@@ -44,20 +44,27 @@ def _decode_header(path: Path, opts: CsvOptions) -> list[str]:
         head = fh.read(1 << 20)
     if not head:
         raise UserError(f"{path}: file is empty (0 bytes)")
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and opts.encoding != "utf-16":
+        raise UserError(
+            f"{path}: is UTF-16 (byte-order mark) but the mapping says "
+            f"{opts.encoding}; declare csv.encoding: utf-16"
+        )
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
         raise UserError(
             f"{path}: not valid {opts.encoding} (byte {head[exc.start]:#04x} at offset "
-            f"{exc.start}); declare csv.encoding in the source mapping") from None
+            f"{exc.start}); declare csv.encoding in the source mapping"
+        ) from None
     lines = text.splitlines(keepends=True)
     if len(lines) <= opts.skip_lines:
         raise UserError(f"{path}: has only {len(lines)} line(s), fewer than skip_lines + header")
-    header_text = "".join(lines[opts.skip_lines:opts.skip_lines + 1])
+    header_text = "".join(lines[opts.skip_lines : opts.skip_lines + 1])
     if "\x00" in header_text and opts.encoding != "utf-16":
         raise UserError(f"{path}: header holds NUL bytes; is it UTF-16? declare csv.encoding")
-    reader = csv.reader(io.StringIO(header_text), delimiter=opts.delimiter,
-                        quotechar=opts.quote or None)
+    reader = csv.reader(
+        io.StringIO(header_text), delimiter=opts.delimiter, quotechar=opts.quote or None
+    )
     try:
         names = [n.strip() for n in next(reader)]
     except StopIteration:
@@ -66,16 +73,19 @@ def _decode_header(path: Path, opts: CsvOptions) -> list[str]:
         raise UserError(f"{path}: header line {opts.skip_lines + 1} is blank")
     if len(names) == 1 and opts.delimiter not in header_text:
         # A one-column header is almost always a wrong delimiter.
-        raise UserError(f"{path}: header has no '{opts.delimiter}' separator; "
-                        "check csv.delimiter in the source mapping")
+        raise UserError(
+            f"{path}: header has no '{opts.delimiter}' separator; "
+            "check csv.delimiter in the source mapping"
+        )
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise UserError(f"{path}: header names column '{dupes[0]}' more than once")
     return names
 
 
-def _number_rows(con: duckdb.DuckDBPyConnection, name: str, data_sql: str,
-                 rejects_table: str, first_record: int) -> None:
+def _number_rows(
+    con: duckdb.DuckDBPyConnection, name: str, data_sql: str, rejects_table: str, first_record: int
+) -> None:
     """Give accepted rows their record number in the file, counting the rejected records too.
 
     Rows keep file order (DuckDB preserves insertion order; rowid follows it, though inside a
@@ -111,12 +121,12 @@ def _csv_reader_options(opts: CsvOptions) -> str:
     )
 
 
-def read_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path,
-             opts: CsvOptions) -> RawFile:
+def read_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path, opts: CsvOptions) -> RawFile:
     names = _decode_header(path, opts) if opts.header else None
     if names is None:
-        raise UserError(f"{path}: csv.header false is not supported yet; the mapping names "
-                        "columns by header")
+        raise UserError(
+            f"{path}: csv.header false is not supported yet; the mapping names columns by header"
+        )
     columns = "{" + ", ".join(f"{_sql_string(n)}: 'VARCHAR'" for n in names) + "}"
     rejects = f"{name}_reject_errors"
     scan = f"{name}_reject_scans"
@@ -144,9 +154,13 @@ def read_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path,
         select distinct line from {rejects}
     """)
     raw_cols = ", ".join(quote_ident(n) for n in names)
-    _number_rows(con, name,
-                 f"select *, to_json(struct_pack({raw_cols})) as _raw from {name}_csv",
-                 f"{name}_rejlines", first_record)
+    _number_rows(
+        con,
+        name,
+        f"select *, to_json(struct_pack({raw_cols}))::varchar as _raw from {name}_csv",
+        f"{name}_rejlines",
+        first_record,
+    )
     con.execute(f"drop table {name}_csv")
     con.execute(f"drop table {name}_rejlines")
     con.execute(f"drop table if exists {rejects}")
@@ -173,10 +187,12 @@ def read_jsonl(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFile
         )
     except duckdb.Error as exc:
         raise UserError(f"{path}: cannot be read as JSON lines ({_first_line(exc)})") from None
-    con.execute(f"create or replace temp table {name}_rejlines as "
-                f"select distinct line from {rejects}")
-    _number_rows(con, f"{name}_numbered", f"select line as _raw from {name}_lines",
-                 f"{name}_rejlines", 1)
+    con.execute(
+        f"create or replace temp table {name}_rejlines as select distinct line from {rejects}"
+    )
+    _number_rows(
+        con, f"{name}_numbered", f"select line as _raw from {name}_lines", f"{name}_rejlines", 1
+    )
     # Blank lines are not records; a line that is not a JSON object is rejected.
     con.execute(f"""
         create or replace temp table {name}_rejects as
@@ -202,7 +218,9 @@ def read_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFi
     try:
         con.execute(
             f"create or replace temp table {name}_in as "
-            f"select * from read_parquet(?, file_row_number=true)", [str(path)])
+            f"select * from read_parquet(?, file_row_number=true)",
+            [str(path)],
+        )
     except duckdb.Error as exc:
         raise UserError(f"{path}: cannot be read as Parquet ({_first_line(exc)})") from None
     described = [r[0] for r in rows(con, f"describe {name}_in")]
@@ -211,20 +229,21 @@ def read_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFi
     raw_cols = ", ".join(quote_ident(n) for n in names)
     con.execute(f"""
         create or replace temp table {name} as
-        select {select}, to_json(struct_pack({raw_cols})) as _raw, file_row_number + 1 as _row
+        select {select}, to_json(struct_pack({raw_cols}))::varchar as _raw,
+               file_row_number + 1 as _row
         from {name}_in order by file_row_number
     """)
     con.execute(f"drop table {name}_in")
-    con.execute(f"create or replace temp table {name}_rejects "
-                "(_row bigint, _raw varchar, reason varchar)")
+    con.execute(
+        f"create or replace temp table {name}_rejects (_row bigint, _raw varchar, reason varchar)"
+    )
     return _summary(con, name, tuple(names))
 
 
 def _summary(con: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, ...]) -> RawFile:
     accepted = scalar(con, f"select count(*) from {name}")
     rejected = scalar(con, f"select count(*) from {name}_rejects")
-    return RawFile(table=name, columns=columns, rows_read=accepted + rejected,
-                   rejected=rejected)
+    return RawFile(table=name, columns=columns, rows_read=accepted + rejected, rejected=rejected)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -47,7 +47,16 @@ NUMBER_FIELDS = {"rating", "amount"}
 BOOLEAN_FIELDS = {"promise_kept"}
 ENUMS: dict[str, tuple[str, ...]] = {
     "channel": (
-        "phone", "email", "sms", "chat", "web", "social", "in_person", "letter", "fax", "app",
+        "phone",
+        "email",
+        "sms",
+        "chat",
+        "web",
+        "social",
+        "in_person",
+        "letter",
+        "fax",
+        "app",
     ),
     "kind": ("complaint", "inquiry", "compliment", "feedback", "request"),
     "status": ("resolved", "unresolved", "escalated", "reopened", "in_progress"),
@@ -56,8 +65,15 @@ ENUMS: dict[str, tuple[str, ...]] = {
 CODE_FIELDS = set(ENUMS) | {"language"} | BOOLEAN_FIELDS
 
 FORMATS = ("csv", "jsonl", "parquet", "sql")
-ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
-             "iso-8859-1": "latin-1", "utf-16": "utf-16", "utf16": "utf-16"}
+ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
+}
 DEFAULT_TIMESTAMP_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%z",
     "%Y-%m-%d %H:%M:%S%z",
@@ -69,12 +85,35 @@ DEFAULT_TIMESTAMP_FORMATS = (
     "%Y-%m-%d",
 )
 
-TOP_KEYS = {"source", "target", "files", "format", "csv", "null_tokens", "timezone",
-            "timestamp_formats", "required", "fields", "unpivot", "inputs", "query",
-            "description"}
+TOP_KEYS = {
+    "source",
+    "target",
+    "files",
+    "format",
+    "csv",
+    "null_tokens",
+    "timezone",
+    "timestamp_formats",
+    "required",
+    "fields",
+    "unpivot",
+    "inputs",
+    "query",
+    "description",
+}
 CSV_KEYS = {"delimiter", "quote", "escape", "header", "skip_lines", "encoding"}
-FIELD_KEYS = {"column", "columns", "value", "map", "formats", "date_only", "scale",
-              "not_applicable", "hours_after", "pattern"}
+FIELD_KEYS = {
+    "column",
+    "columns",
+    "value",
+    "map",
+    "formats",
+    "date_only",
+    "scale",
+    "not_applicable",
+    "hours_after",
+    "pattern",
+}
 UNPIVOT_KEYS = {"columns", "value_to", "name_to", "value"}
 INPUT_KEYS = {"files", "format", "csv", "null_tokens"}
 
@@ -165,18 +204,23 @@ def _unknown_keys(path: Path, where: str, given: dict, allowed: set[str]) -> Non
     unknown = sorted(set(given) - allowed)
     if unknown:
         prefix = f"{where}." if where else ""
-        raise _fail(path, prefix + unknown[0],
-                    f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        raise _fail(
+            path, prefix + unknown[0], f"unknown key (allowed: {', '.join(sorted(allowed))})"
+        )
 
 
 def _check_glob(path: Path, key: str, pattern: Any) -> str:
     if not isinstance(pattern, str) or not pattern.strip():
         raise _fail(path, key, "must be a file pattern relative to the data folder")
     # Patterns may not reach outside the configured data folder.
-    if pattern.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", pattern) or \
-            ".." in Path(pattern).parts:
-        raise _fail(path, key, f"'{pattern}' must stay inside the data folder (no '..' or "
-                               "absolute paths)")
+    if (
+        pattern.startswith(("/", "\\", "~"))
+        or re.match(r"^[A-Za-z]:", pattern)
+        or ".." in Path(pattern).parts
+    ):
+        raise _fail(
+            path, key, f"'{pattern}' must stay inside the data folder (no '..' or absolute paths)"
+        )
     return pattern
 
 
@@ -206,8 +250,11 @@ def _csv_options(path: Path, key: str, raw: Any) -> CsvOptions:
     if "encoding" in raw:
         enc = str(raw["encoding"]).lower()
         if enc not in ENCODINGS:
-            raise _fail(path, f"{key}.encoding",
-                        f"'{raw['encoding']}' is not supported (use utf-8, latin-1 or utf-16)")
+            raise _fail(
+                path,
+                f"{key}.encoding",
+                f"'{raw['encoding']}' is not supported (use utf-8, latin-1 or utf-16)",
+            )
         values["encoding"] = ENCODINGS[enc]
     return CsvOptions(**{**opts.__dict__, **values})
 
@@ -226,8 +273,12 @@ def _formats(path: Path, key: str, raw: Any) -> tuple[str, ...]:
 def _field(path: Path, target: str, name: str, raw: Any) -> FieldSpec:
     key = f"fields.{name}"
     if name not in TARGET_FIELDS[target]:
-        raise _fail(path, key, f"'{name}' is not a canonical {target} field (allowed: "
-                               f"{', '.join(TARGET_FIELDS[target])})")
+        raise _fail(
+            path,
+            key,
+            f"'{name}' is not a canonical {target} field (allowed: "
+            f"{', '.join(TARGET_FIELDS[target])})",
+        )
     if isinstance(raw, str):
         return FieldSpec(name=name, column=raw)
     if not isinstance(raw, dict):
@@ -243,8 +294,11 @@ def _field(path: Path, target: str, name: str, raw: Any) -> FieldSpec:
         spec["column"] = raw["column"]
     if "columns" in raw:
         cols = raw["columns"]
-        if not isinstance(cols, list) or len(cols) < 2 or \
-                not all(isinstance(c, str) and c for c in cols):
+        if (
+            not isinstance(cols, list)
+            or len(cols) < 2
+            or not all(isinstance(c, str) and c for c in cols)
+        ):
             raise _fail(path, f"{key}.columns", "must be a list of two or more column names")
         spec["columns"] = tuple(cols)
     if "value" in raw:
@@ -257,8 +311,11 @@ def _field(path: Path, target: str, name: str, raw: Any) -> FieldSpec:
         if name in ENUMS:
             bad = [v for v in m.values() if v not in ENUMS[name]]
             if bad:
-                raise _fail(path, f"{key}.map", f"'{bad[0]}' is not a {name} "
-                                                f"(allowed: {', '.join(ENUMS[name])})")
+                raise _fail(
+                    path,
+                    f"{key}.map",
+                    f"'{bad[0]}' is not a {name} (allowed: {', '.join(ENUMS[name])})",
+                )
     if "formats" in raw:
         if name not in TIMESTAMP_FIELDS:
             raise _fail(path, f"{key}.formats", "only time-stamp fields take formats")
@@ -269,8 +326,13 @@ def _field(path: Path, target: str, name: str, raw: Any) -> FieldSpec:
         spec["date_only"] = raw["date_only"]
     if "scale" in raw:
         sc = raw["scale"]
-        if name != "rating" or not isinstance(sc, list) or len(sc) != 2 or \
-                not all(isinstance(x, int | float) for x in sc) or sc[0] >= sc[1]:
+        if (
+            name != "rating"
+            or not isinstance(sc, list)
+            or len(sc) != 2
+            or not all(isinstance(x, int | float) for x in sc)
+            or sc[0] >= sc[1]
+        ):
             raise _fail(path, f"{key}.scale", "must be [min, max] of a rating scale")
         spec["scale"] = (float(sc[0]), float(sc[1]))
     if "not_applicable" in raw:
@@ -290,8 +352,11 @@ def _field(path: Path, target: str, name: str, raw: Any) -> FieldSpec:
             raise _fail(path, f"{key}.pattern", f"not a valid regular expression ({exc})") from None
         spec["pattern"] = raw["pattern"]
     if "value" in raw and name in ENUMS and raw["value"] not in ENUMS[name]:
-        raise _fail(path, f"{key}.value", f"'{raw['value']}' is not a {name} "
-                                          f"(allowed: {', '.join(ENUMS[name])})")
+        raise _fail(
+            path,
+            f"{key}.value",
+            f"'{raw['value']}' is not a {name} (allowed: {', '.join(ENUMS[name])})",
+        )
     return FieldSpec(**spec)
 
 
@@ -336,14 +401,17 @@ def load_mapping(path: Path) -> SourceMapping:
             in_fmt = spec.get("format")
             if in_fmt not in ("csv", "jsonl", "parquet"):
                 raise _fail(path, f"{key}.format", f"'{in_fmt}' is not csv, jsonl or parquet")
-            inputs.append(InputSpec(
-                name=str(name),
-                files=_check_glob(path, f"{key}.files", spec.get("files")),
-                format=in_fmt,
-                csv=_csv_options(path, f"{key}.csv", spec.get("csv")),
-                null_tokens=tuple(str(t) for t in spec.get("null_tokens", doc.get(
-                    "null_tokens", [""]))),
-            ))
+            inputs.append(
+                InputSpec(
+                    name=str(name),
+                    files=_check_glob(path, f"{key}.files", spec.get("files")),
+                    format=in_fmt,
+                    csv=_csv_options(path, f"{key}.csv", spec.get("csv")),
+                    null_tokens=tuple(
+                        str(t) for t in spec.get("null_tokens", doc.get("null_tokens", [""]))
+                    ),
+                )
+            )
         query = doc.get("query")
         if not isinstance(query, str) or not query.strip():
             raise _fail(path, "query", "a sql source needs a query")
@@ -360,10 +428,12 @@ def load_mapping(path: Path) -> SourceMapping:
     try:
         ZoneInfo(str(tz))
     except (ZoneInfoNotFoundError, ValueError):
-        raise _fail(path, "timezone", f"'{tz}' is not a known time zone "
-                                      "(e.g. Asia/Kuala_Lumpur)") from None
-    ts_formats = _formats(path, "timestamp_formats",
-                          doc.get("timestamp_formats", list(DEFAULT_TIMESTAMP_FORMATS)))
+        raise _fail(
+            path, "timezone", f"'{tz}' is not a known time zone (e.g. Asia/Kuala_Lumpur)"
+        ) from None
+    ts_formats = _formats(
+        path, "timestamp_formats", doc.get("timestamp_formats", list(DEFAULT_TIMESTAMP_FORMATS))
+    )
 
     raw_fields = doc.get("fields")
     if not isinstance(raw_fields, dict) or not raw_fields:
@@ -384,13 +454,17 @@ def load_mapping(path: Path) -> SourceMapping:
                 raise _fail(path, f"unpivot.{k}", f"'{u.get(k)}' is not a canonical field")
             if u[k] in fields:
                 raise _fail(path, f"fields.{u[k]}", f"is filled by unpivot.{k}; remove it")
-        unpivot = Unpivot(columns={str(k): str(v) for k, v in cols.items()},
-                          value_to=u["value_to"], name_to=u["name_to"])
+        unpivot = Unpivot(
+            columns={str(k): str(v) for k, v in cols.items()},
+            value_to=u["value_to"],
+            name_to=u["name_to"],
+        )
         value_opts = u.get("value") or {}
         if not isinstance(value_opts, dict) or {"column", "columns", "value"} & set(value_opts):
             raise _fail(path, "unpivot.value", "must be field options (e.g. scale, not_applicable)")
-        fields[unpivot.value_to] = _field(path, target, unpivot.value_to,
-                                          {"column": "_unpivot_value", **value_opts})
+        fields[unpivot.value_to] = _field(
+            path, target, unpivot.value_to, {"column": "_unpivot_value", **value_opts}
+        )
         fields[unpivot.name_to] = FieldSpec(name=unpivot.name_to, column="_unpivot_name")
 
     required = doc.get("required", [])
@@ -405,17 +479,31 @@ def load_mapping(path: Path) -> SourceMapping:
             raise _fail(path, f"fields.{r}", "is required but not mapped")
     for f in fields.values():
         if f.hours_after and f.hours_after not in fields:
-            raise _fail(path, f"fields.{f.name}.hours_after",
-                        f"'{f.hours_after}' is not mapped in this source")
+            raise _fail(
+                path,
+                f"fields.{f.name}.hours_after",
+                f"'{f.hours_after}' is not mapped in this source",
+            )
 
     csv = _csv_options(path, "csv", doc.get("csv"))
     if fmt != "csv" and "csv" in doc:
         raise _fail(path, "csv", f"a {fmt} source takes no csv options")
     return SourceMapping(
-        path=path, source=source, target=target, files=files, format=fmt, csv=csv,
-        null_tokens=tuple(str(t) for t in null_tokens), timezone=str(tz),
-        timestamp_formats=ts_formats, required=required_all, fields=fields, unpivot=unpivot,
-        inputs=tuple(inputs), query=query, description=str(doc.get("description", "")),
+        path=path,
+        source=source,
+        target=target,
+        files=files,
+        format=fmt,
+        csv=csv,
+        null_tokens=tuple(str(t) for t in null_tokens),
+        timezone=str(tz),
+        timestamp_formats=ts_formats,
+        required=required_all,
+        fields=fields,
+        unpivot=unpivot,
+        inputs=tuple(inputs),
+        query=query,
+        description=str(doc.get("description", "")),
     )
 
 

@@ -24,11 +24,25 @@ from pipeline.ingest.sources import (
     SourceMapping,
 )
 
-_BOOLEAN_WORDS = {"true": True, "t": True, "yes": True, "y": True, "1": True,
-                  "false": False, "f": False, "no": False, "n": False, "0": False}
+_BOOLEAN_WORDS = {
+    "true": True,
+    "t": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "f": False,
+    "no": False,
+    "n": False,
+    "0": False,
+}
 _TRIMMED = {"interaction_id", "customer_id", "order_id", "agent_id", "topic", "currency"}
-_SQL_TYPES = {**dict.fromkeys(TIMESTAMP_FIELDS, "timestamp"), "rating": "double",
-              "amount": "double", "promise_kept": "boolean"}
+_SQL_TYPES = {
+    **dict.fromkeys(TIMESTAMP_FIELDS, "timestamp"),
+    "rating": "double",
+    "amount": "double",
+    "promise_kept": "boolean",
+}
 
 
 @dataclass
@@ -50,7 +64,9 @@ def _raw_ref(mapping: SourceMapping, column: str, params: _Params) -> str:
 
 def _null_tokens(expr: str, mapping: SourceMapping, params: _Params) -> str:
     tokens = [t.strip() for t in mapping.null_tokens]
-    return f"(case when list_contains({params.add(tokens)}, trim({expr})) then null else {expr} end)"
+    return (
+        f"(case when list_contains({params.add(tokens)}, trim({expr})) then null else {expr} end)"
+    )
 
 
 def _raw_value(mapping: SourceMapping, spec: FieldSpec, params: _Params) -> str:
@@ -92,8 +108,10 @@ def _code(spec: FieldSpec, r: str, params: _Params) -> str:
     value_map = dict(spec.value_map or {})
     if spec.name in BOOLEAN_FIELDS:
         value_map = {**_BOOLEAN_WORDS, **value_map}
-        value_map = {k: str(bool(v)).lower() if isinstance(v, bool) else str(v).lower()
-                     for k, v in value_map.items()}
+        value_map = {
+            k: str(bool(v)).lower() if isinstance(v, bool) else str(v).lower()
+            for k, v in value_map.items()
+        }
     if not value_map:
         return key
     keys = params.add(list(value_map))
@@ -110,13 +128,16 @@ def _number(spec: FieldSpec, r: str, params: _Params) -> tuple[str, str]:
     if spec.name != "rating":
         return parsed, parsed
     lo, hi = spec.scale or (1.0, 5.0)
-    typed = (f"(case when {parsed} between {params.add(lo)} and {params.add(hi)} then "
-             f"round(1 + ({parsed} - {params.add(lo)}) * 4 / ({params.add(hi - lo)})) end)")
+    typed = (
+        f"(case when {parsed} between {params.add(lo)} and {params.add(hi)} then "
+        f"round(1 + ({parsed} - {params.add(lo)}) * 4 / ({params.add(hi - lo)})) end)"
+    )
     return typed, parsed
 
 
-def staging_sql(mapping: SourceMapping, raw_table: str, now: datetime,
-                oldest: datetime) -> tuple[str, dict[str, Any]]:
+def staging_sql(
+    mapping: SourceMapping, raw_table: str, now: datetime, oldest: datetime
+) -> tuple[str, dict[str, Any]]:
     """SELECT over `raw_table` giving canonical columns, `_row`, `_raw` and `_reasons`."""
     params = _Params()
     target_fields = TARGET_FIELDS[mapping.target]
@@ -132,53 +153,68 @@ def staging_sql(mapping: SourceMapping, raw_table: str, now: datetime,
         raw_cols.append(f"{_raw_value(mapping, spec, params)} as {r}")
         if mapping.format == "jsonl" and spec.column is not None and spec.value is None:
             ref = _raw_ref(mapping, spec.column, params).replace("json_extract_string", "json_type")
-            json_nested.append(f"case when {ref} in ('OBJECT', 'ARRAY') then "
-                               f"'nested_value:{name}' end")
+            raw_cols.append(f"{ref} as j_{name}")
+            json_nested.append(
+                f"case when j_{name} in ('OBJECT', 'ARRAY') then 'nested_value:{name}' end"
+            )
         if name in TIMESTAMP_FIELDS and spec.hours_after:
             hours = f"try_cast(trim({r}) as double)"
             typed = f"(t_{spec.hours_after} + to_seconds({hours} * 3600))"
             typed_cols.append(f"{typed} as {name}")
-            reasons.append(f"case when {r} is not null and {hours} is null then "
-                           f"'bad_number:{name}' end")
+            reasons.append(
+                f"case when {r} is not null and {hours} is null then 'bad_number:{name}' end"
+            )
         elif name in TIMESTAMP_FIELDS:
             typed_cols.append(f"{_timestamp(mapping, spec, r, params)} as {name}")
-            reasons.append(f"case when {r} is not null and {name} is null then "
-                           f"'bad_timestamp:{name}' end")
+            reasons.append(
+                f"case when {r} is not null and {name} is null then 'bad_timestamp:{name}' end"
+            )
             if name in PAST_FIELDS:
-                reasons.append(f"case when {name} > {params.add(now)} then "
-                               f"'future_timestamp:{name}' end")
-            reasons.append(f"case when {name} < {params.add(oldest)} then "
-                           f"'too_old_timestamp:{name}' end")
+                reasons.append(
+                    f"case when {name} > {params.add(now)} then 'future_timestamp:{name}' end"
+                )
+            reasons.append(
+                f"case when {name} < {params.add(oldest)} then 'too_old_timestamp:{name}' end"
+            )
         elif name in NUMBER_FIELDS:
             typed, parsed = _number(spec, r, params)
             typed_cols.append(f"{typed} as {name}")
             typed_cols.append(f"{parsed} as n_{name}")
-            reasons.append(f"case when {r} is not null and n_{name} is null and not "
-                           f"list_contains({params.add([x.strip() for x in spec.not_applicable])},"
-                           f" trim({r})) then 'bad_number:{name}' "
-                           f"when n_{name} is not null and not isfinite(n_{name}) then "
-                           f"'bad_number:{name}' end")
+            reasons.append(
+                f"case when {r} is not null and n_{name} is null and not "
+                f"list_contains({params.add([x.strip() for x in spec.not_applicable])},"
+                f" trim({r})) then 'bad_number:{name}' "
+                f"when n_{name} is not null and not isfinite(n_{name}) then "
+                f"'bad_number:{name}' end"
+            )
             if name == "rating":
-                reasons.append(f"case when isfinite(n_{name}) and {name} is null then "
-                               f"'rating_out_of_range' end")
+                reasons.append(
+                    f"case when isfinite(n_{name}) and {name} is null then "
+                    f"'rating_out_of_range' end"
+                )
         elif name in CODE_FIELDS:
             code = _code(spec, r, params)
             if name in BOOLEAN_FIELDS:
                 typed_cols.append(f"try_cast({code} as boolean) as {name}")
-                reasons.append(f"case when {r} is not null and {name} is null then "
-                               f"'unknown_value:{name}' end")
+                reasons.append(
+                    f"case when {r} is not null and {name} is null then 'unknown_value:{name}' end"
+                )
             else:
                 typed_cols.append(f"{code} as {name}")
                 if name in ENUMS:
-                    reasons.append(f"case when {name} is not null and not list_contains("
-                                   f"{params.add(list(ENUMS[name]))}, {name}) then "
-                                   f"'unknown_value:{name}' end")
+                    reasons.append(
+                        f"case when {name} is not null and not list_contains("
+                        f"{params.add(list(ENUMS[name]))}, {name}) then "
+                        f"'unknown_value:{name}' end"
+                    )
         else:
             typed = f"trim({r})" if name in _TRIMMED else r
             typed_cols.append(f"{typed} as {name}")
         if spec.pattern:
-            reasons.append(f"case when {r} is not null and not regexp_full_match(trim({r}), "
-                           f"{params.add(spec.pattern)}) then 'bad_format:{name}' end")
+            reasons.append(
+                f"case when {r} is not null and not regexp_full_match(trim({r}), "
+                f"{params.add(spec.pattern)}) then 'bad_format:{name}' end"
+            )
     for name in mapping.required:
         reasons.append(f"case when r_{name} is null then 'missing_required:{name}' end")
     if mapping.target == "interactions":
@@ -186,10 +222,13 @@ def staging_sql(mapping: SourceMapping, raw_table: str, now: datetime,
         reasons.append("case when promised_by < occurred_at then 'promised_before_opened' end")
 
     # Typed columns may refer to other typed time stamps (hours_after): expose them as t_<name>.
-    ts_aliases = [f"{_timestamp(mapping, mapping.fields[n], f'r_{n}', params)} as t_{n}"
-                  for n in TIMESTAMP_FIELDS
-                  if n in mapping.fields and not mapping.fields[n].hours_after
-                  and any(s.hours_after == n for s in mapping.fields.values())]
+    ts_aliases = [
+        f"{_timestamp(mapping, mapping.fields[n], f'r_{n}', params)} as t_{n}"
+        for n in TIMESTAMP_FIELDS
+        if n in mapping.fields
+        and not mapping.fields[n].hours_after
+        and any(s.hours_after == n for s in mapping.fields.values())
+    ]
     select_typed = ", ".join(typed_cols)
     out_cols = ", ".join(target_fields)
     reason_list = ", ".join(json_nested + reasons)

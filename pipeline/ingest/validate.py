@@ -73,8 +73,9 @@ def load_suite_file(path: Path) -> dict[str, Any]:
             raise UserError(f"{path}: expectations[{i}].type: missing")
         sev = e.get("severity", "critical")
         if sev not in ("critical", "warning", "info"):
-            raise UserError(f"{path}: expectations[{i}].severity: '{sev}' is not critical, "
-                            "warning or info")
+            raise UserError(
+                f"{path}: expectations[{i}].severity: '{sev}' is not critical, warning or info"
+            )
     doc.setdefault("name", path.stem)
     return doc
 
@@ -92,16 +93,25 @@ def run_suite(suite_doc: dict[str, Any], frames) -> list[Outcome]:
     """Run one suite on each frame (chunk) and merge: an expectation passes if every chunk does."""
     gx, ctx = _gx()
     try:
-        suite = ctx.suites.add(gx.ExpectationSuite(
-            name=suite_doc["name"],
-            expectations=[{**e, "severity": e.get("severity", "critical")}
-                          for e in suite_doc["expectations"]]))
+        suite = ctx.suites.add(
+            gx.ExpectationSuite(
+                name=suite_doc["name"],
+                expectations=[
+                    {**e, "severity": e.get("severity", "critical")}
+                    for e in suite_doc["expectations"]
+                ],
+            )
+        )
     except Exception as exc:  # GX raises many types for a malformed expectation
         raise UserError(f"expectations/{suite_doc['name']}.json: {exc}".splitlines()[0]) from None
     asset = ctx.data_sources.add_pandas("staged").add_dataframe_asset(suite_doc["name"])
-    definition = ctx.validation_definitions.add(gx.ValidationDefinition(
-        name=suite_doc["name"], data=asset.add_batch_definition_whole_dataframe("batch"),
-        suite=suite))
+    definition = ctx.validation_definitions.add(
+        gx.ValidationDefinition(
+            name=suite_doc["name"],
+            data=asset.add_batch_definition_whole_dataframe("batch"),
+            suite=suite,
+        )
+    )
     merged: dict[int, Outcome] = {}
     for frame in frames:
         result = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
@@ -114,27 +124,42 @@ def run_suite(suite_doc: dict[str, Any], frames) -> list[Outcome]:
                 raised = str(r.exception_info.get("exception_message")).splitlines()[0]
             res = r.result or {}
             examples = res.get("partial_unexpected_list") or []
-            observed = (", ".join(repr(x) for x in examples[:5]) if examples
-                        else str(res.get("observed_value", "")))
+            observed = (
+                ", ".join(repr(x) for x in examples[:5])
+                if examples
+                else str(res.get("observed_value", ""))
+            )
             sev = getattr(cfg.severity, "value", None) or str(cfg.meta.get("severity", "critical"))
-            out = Outcome(suite_doc["name"], cfg.type, column or None, sev, bool(r.success),
-                          res.get("unexpected_count"), observed, raised)
+            out = Outcome(
+                suite_doc["name"],
+                cfg.type,
+                column or None,
+                sev,
+                bool(r.success),
+                res.get("unexpected_count"),
+                observed,
+                raised,
+            )
             prev = merged.get(i)
             if prev is None:
                 merged[i] = out
             else:
                 merged[i] = Outcome(
-                    prev.suite, prev.expectation, prev.column, prev.severity,
+                    prev.suite,
+                    prev.expectation,
+                    prev.column,
+                    prev.severity,
                     prev.success and out.success,
-                    None if prev.unexpected_count is None and out.unexpected_count is None
+                    None
+                    if prev.unexpected_count is None and out.unexpected_count is None
                     else (prev.unexpected_count or 0) + (out.unexpected_count or 0),
                     prev.observed if not prev.success or out.success else out.observed,
-                    prev.raised or out.raised)
+                    prev.raised or out.raised,
+                )
     return [merged[i] for i in sorted(merged)]
 
 
-def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str],
-                  chunk_rows: int):
+def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str], chunk_rows: int):
     where = "_status = 'staged'"
     n = scalar(con, f"select count(*) from batch_{target}_classified where {where}")
     chunks = max(1, math.ceil(n / chunk_rows))
@@ -142,12 +167,14 @@ def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str
     key = ", ".join(BATCH_KEYS[target])
     for i in range(chunks):
         part = "" if chunks == 1 else f" and hash({key}) % {chunks} = {i}"
-        yield con.execute(f"select {select} from batch_{target}_classified "
-                          f"where {where}{part}").df()
+        yield con.execute(
+            f"select {select} from batch_{target}_classified where {where}{part}"
+        ).df()
 
 
-def validate_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
-                   result: IngestResult) -> list[str]:
+def validate_batch(
+    con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: IngestResult
+) -> list[str]:
     """Validate this run's batches; returns warnings, raises ValidationFailed on a critical."""
     suites = sorted(cfg.expectations_dir.glob("*.json"))
     if not suites:
@@ -167,15 +194,16 @@ def validate_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
             if frames[0].empty:
                 continue
         else:
-            raise UserError(f"{path}: suite name '{name}' is not interactions, orders or "
-                            "run_files")
+            raise UserError(f"{path}: suite name '{name}' is not interactions, orders or run_files")
         outcomes += run_suite(doc, frames)
     _record(con, cfg, outcomes)
     errors = [o for o in outcomes if o.raised]
     if errors:
         e = errors[0]
-        raise UserError(f"expectations/{e.suite}.json: {e.expectation}({e.column or ''}) "
-                        f"could not be evaluated: {e.raised}")
+        raise UserError(
+            f"expectations/{e.suite}.json: {e.expectation}({e.column or ''}) "
+            f"could not be evaluated: {e.raised}"
+        )
     critical = [o for o in outcomes if not o.success and o.severity == "critical"]
     if critical:
         _keep_for_inspection(con, cfg)
@@ -184,9 +212,13 @@ def validate_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
         raise ValidationFailed(
             f"validation failed, nothing committed: {first.suite}: {first.expectation}"
             f"({first.column or ''}) — {_describe(first)}{more}; "
-            f"see {_run_dir(cfg)}")
-    return [f"{o.suite}: {o.expectation}({o.column or ''}) — {_describe(o)}"
-            for o in outcomes if not o.success]
+            f"see {_run_dir(cfg)}"
+        )
+    return [
+        f"{o.suite}: {o.expectation}({o.column or ''}) — {_describe(o)}"
+        for o in outcomes
+        if not o.success
+    ]
 
 
 def _describe(o: Outcome) -> str:
@@ -196,12 +228,31 @@ def _describe(o: Outcome) -> str:
 
 
 def _run_files_frame(result: IngestResult) -> pd.DataFrame:
-    rows = [{"source": f.source, "file": f.file, "rows_read": f.rows_read, "staged": f.staged,
-             "quarantined": f.quarantined, "duplicates": f.duplicates,
-             "quarantined_share": (f.quarantined / f.rows_read) if f.rows_read else 0.0}
-            for f in result.files if f.status == "loaded"]
-    return pd.DataFrame(rows, columns=["source", "file", "rows_read", "staged", "quarantined",
-                                       "duplicates", "quarantined_share"])
+    rows = [
+        {
+            "source": f.source,
+            "file": f.file,
+            "rows_read": f.rows_read,
+            "staged": f.staged,
+            "quarantined": f.quarantined,
+            "duplicates": f.duplicates,
+            "quarantined_share": (f.quarantined / f.rows_read) if f.rows_read else 0.0,
+        }
+        for f in result.files
+        if f.status == "loaded"
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "source",
+            "file",
+            "rows_read",
+            "staged",
+            "quarantined",
+            "duplicates",
+            "quarantined_share",
+        ],
+    )
 
 
 def _run_dir(cfg: RunConfig) -> Path:
@@ -218,21 +269,38 @@ def _write(path: Path, text: str) -> None:
 def _record(con: duckdb.DuckDBPyConnection, cfg: RunConfig, outcomes: list[Outcome]) -> None:
     """Results where people read them (Markdown + JSON), and in the warehouse's validations."""
     for o in outcomes:
-        con.execute("insert into validations values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [cfg.run_id, o.suite, o.expectation, o.column, o.severity, o.success,
-                     o.unexpected_count, o.observed[:500]])
+        con.execute(
+            "insert into validations values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                cfg.run_id,
+                o.suite,
+                o.expectation,
+                o.column,
+                o.severity,
+                o.success,
+                o.unexpected_count,
+                o.observed[:500],
+            ],
+        )
     run_dir = _run_dir(cfg)
-    _write(run_dir / "validation.json",
-           json.dumps([o.__dict__ for o in outcomes], indent=2, default=str))
-    lines = [f"# Validation of run {cfg.run_id}", "",
-             "| suite | expectation | column | severity | result | unexpected | observed |",
-             "|---|---|---|---|---|---|---|"]
+    _write(
+        run_dir / "validation.json",
+        json.dumps([o.__dict__ for o in outcomes], indent=2, default=str),
+    )
+    lines = [
+        f"# Validation of run {cfg.run_id}",
+        "",
+        "| suite | expectation | column | severity | result | unexpected | observed |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for o in outcomes:
         verdict = "error" if o.raised else ("pass" if o.success else "FAIL")
         observed = o.observed.replace("|", "\\|").replace("\n", " ")[:120]
-        lines.append(f"| {o.suite} | {o.expectation} | {o.column or ''} | {o.severity} | "
-                     f"{verdict} | {o.unexpected_count if o.unexpected_count is not None else ''}"
-                     f" | {observed} |")
+        lines.append(
+            f"| {o.suite} | {o.expectation} | {o.column or ''} | {o.severity} | "
+            f"{verdict} | {o.unexpected_count if o.unexpected_count is not None else ''}"
+            f" | {observed} |"
+        )
     text = "\n".join(lines) + "\n"
     _write(run_dir / "validation.md", text)
     _write(cfg.reports_dir / "validation" / "latest.md", text)
@@ -244,9 +312,11 @@ def _keep_for_inspection(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> None
     run_dir.mkdir(parents=True, exist_ok=True)
     for target in BATCH_KEYS:
         out = run_dir / f"quarantine_{target}.parquet"
-        con.execute(f"copy (select source, source_file, source_row, _reasons, _raw "
-                    f"from batch_{target}_classified where _status = 'quarantined' "
-                    f"order by source, source_file, source_row) to {_literal(out)} (format parquet)")
+        con.execute(
+            f"copy (select source, source_file, source_row, _reasons, _raw "
+            f"from batch_{target}_classified where _status = 'quarantined' "
+            f"order by source, source_file, source_row) to {_literal(out)} (format parquet)"
+        )
 
 
 def _literal(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import textwrap
 from datetime import datetime
@@ -677,3 +678,15 @@ def test_cli_prints_one_line_and_exits_nonzero(project: Project, capsys) -> None
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "bogus: unknown key" in err and "Traceback" not in err
+
+
+def test_great_expectations_sends_no_usage_statistics(project: Project) -> None:
+    from pipeline.ingest.validate import _gx
+
+    assert os.environ["GX_ANALYTICS_ENABLED"] == "false"
+    _, context = _gx()
+    assert context.config.analytics_enabled is False
+    # A whole run under the offline guard (tests/_offline_guard.py) opens no socket.
+    project.mapping("calls", CALLS_MAPPING)
+    project.file("calls/calls_2026-03.csv", CALLS)
+    assert project.run().ingest.total("staged") == 4

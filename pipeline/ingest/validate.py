@@ -89,9 +89,9 @@ def _columns(suite: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
-def run_suite(suite_doc: dict[str, Any], frames) -> list[Outcome]:
+def run_suite(suite_doc: dict[str, Any], frames, gx_context=None) -> list[Outcome]:
     """Run one suite on each frame (chunk) and merge: an expectation passes if every chunk does."""
-    gx, ctx = _gx()
+    gx, ctx = gx_context or _gx()
     try:
         suite = ctx.suites.add(
             gx.ExpectationSuite(
@@ -104,7 +104,8 @@ def run_suite(suite_doc: dict[str, Any], frames) -> list[Outcome]:
         )
     except Exception as exc:  # GX raises many types for a malformed expectation
         raise UserError(f"expectations/{suite_doc['name']}.json: {exc}".splitlines()[0]) from None
-    asset = ctx.data_sources.add_pandas("staged").add_dataframe_asset(suite_doc["name"])
+    asset = ctx.data_sources.add_pandas(f"staged_{suite_doc['name']}").add_dataframe_asset(
+        suite_doc["name"])
     definition = ctx.validation_definitions.add(
         gx.ValidationDefinition(
             name=suite_doc["name"],
@@ -180,6 +181,9 @@ def validate_batch(
     if not suites:
         raise UserError(f"{cfg.expectations_dir}: no expectation suites (*.json) found")
     loaded_targets = {f.target for f in result.files if f.status == "loaded"}
+    if not loaded_targets:
+        return []  # nothing new: nothing to validate
+    gx_context = _gx()  # one context for all suites: creating one costs about a second
     outcomes: list[Outcome] = []
     for path in suites:
         doc = load_suite_file(path)
@@ -195,7 +199,7 @@ def validate_batch(
                 continue
         else:
             raise UserError(f"{path}: suite name '{name}' is not interactions, orders or run_files")
-        outcomes += run_suite(doc, frames)
+        outcomes += run_suite(doc, frames, gx_context)
     _record(con, cfg, outcomes)
     errors = [o for o in outcomes if o.raised]
     if errors:

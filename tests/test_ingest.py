@@ -690,3 +690,29 @@ def test_great_expectations_sends_no_usage_statistics(project: Project) -> None:
     project.mapping("calls", CALLS_MAPPING)
     project.file("calls/calls_2026-03.csv", CALLS)
     assert project.run().ingest.total("staged") == 4
+
+
+def test_files_of_one_source_keep_their_own_row_numbers_and_column_order(
+        project: Project) -> None:
+    project.mapping("calls", CALLS_MAPPING)
+    header = "CallID;CustNo;Start;End;Promise;Queue;Reason;Result;Survey;Notes;Lang\n"
+    line = "{id};C{n:03d};20/03/2026 10:00;;;TEL;INQ;OPEN;;ok;en\n"
+    project.file("calls/a.csv", header + "".join(line.format(id=f"A{i}", n=i) for i in range(3)))
+    b = [line.format(id=f"B{i}", n=i) for i in range(6)]
+    b[1] = "B1;C001;bad;;;;;;\n"  # a reject in the middle of the second file
+    project.file("calls/b.csv", header + "".join(b))
+    # A third file with its columns in another order is read by name, never shifted.
+    project.file("calls/c.csv", "Lang;Notes;CallID;CustNo;Start;End;Promise;Queue;Reason;Result;"
+                 "Survey\nnl;reordered;C0;C900;21/03/2026 10:00;;;SMS;CMP;OK;10\n")
+    result = project.run()
+    got = {f.file: (f.rows_read, f.staged, f.quarantined) for f in result.ingest.files}
+    assert got == {"calls/a.csv": (3, 3, 0), "calls/b.csv": (6, 5, 1), "calls/c.csv": (1, 1, 0)}
+    assert project.query("select source_file, source_row, interaction_id from interactions "
+                         "where source_file <> 'calls/a.csv' order by 1, 2") == [
+        ("calls/b.csv", 1, "B0"), ("calls/b.csv", 3, "B2"), ("calls/b.csv", 4, "B3"),
+        ("calls/b.csv", 5, "B4"), ("calls/b.csv", 6, "B5"), ("calls/c.csv", 1, "C0")]
+    assert project.query("select source_file, source_row from quarantine") == [
+        ("calls/b.csv", 2)]
+    assert project.query("select channel, kind, rating, text, language from interactions "
+                         "where interaction_id = 'C0'") == [("sms", "complaint", 5.0,
+                                                              "reordered", "nl")]

@@ -20,7 +20,6 @@ from pipeline.ingest import read
 from pipeline.ingest.sources import (
     KEY_FIELD,
     TARGET_FIELDS,
-    InputSpec,
     SourceMapping,
     load_mappings,
 )
@@ -76,144 +75,107 @@ def _relative(path: Path, data_dir: Path) -> str:
     return path.resolve().relative_to(data_dir.resolve()).as_posix()
 
 
-def _read_raw(
-    con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt: str, spec: SourceMapping | InputSpec
-) -> read.RawFile:
-    if fmt == "csv":
-        return read.read_csv(con, name, path, spec.csv)
-    if fmt == "jsonl":
-        return read.read_jsonl(con, name, path)
-    return read.read_parquet(con, name, path)
-
-
-def _check_columns(mapping: SourceMapping, raw: read.RawFile, path: Path) -> None:
+def _check_columns(mapping: SourceMapping, raw: read.RawFiles) -> None:
     if mapping.format == "jsonl":
         return  # paths into objects; a missing key is a missing value, caught per row
     present = set(raw.columns)
     for spec in mapping.fields.values():
         for col in spec.raw_columns:
-            if col.startswith("_unpivot_"):
+            if col.startswith("_unpivot_") or col in present:
                 continue
-            if col not in present:
-                raise UserError(
-                    f"{mapping.path}: fields.{spec.name}: column '{col}' is not in {path.name} "
-                    f"(columns: {', '.join(raw.columns)})"
-                )
-    if mapping.unpivot:
-        for col in mapping.unpivot.columns:
-            if col not in present:
-                raise UserError(
-                    f"{mapping.path}: unpivot.columns: column '{col}' is not in "
-                    f"{path.name} (columns: {', '.join(raw.columns)})"
-                )
+            raise UserError(
+                f"{mapping.path}: fields.{spec.name}: column '{col}' is not in "
+                f"{_files_named(raw)} (columns: {', '.join(raw.columns)})")
+    for col in mapping.unpivot.columns if mapping.unpivot else ():
+        if col not in present:
+            raise UserError(f"{mapping.path}: unpivot.columns: column '{col}' is not in "
+                            f"{_files_named(raw)} (columns: {', '.join(raw.columns)})")
 
 
-def _sql_source(
-    con: duckdb.DuckDBPyConnection, mapping: SourceMapping, primary: Path, cfg: RunConfig
-) -> read.RawFile:
+def _files_named(raw: read.RawFiles) -> str:
+    names = [Path(p).name for p in raw.rows_read]
+    return names[0] if len(names) == 1 else f"{names[0]} (or another of {len(names)} files)"
+
+
+def _sql_source(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, primary: Path,
+                cfg: RunConfig) -> read.RawFiles:
     """Run the mapping's query over its inputs; the primary input is this one file."""
     first = mapping.inputs[0]
-    raw = _read_raw(con, "raw_primary", primary, first.format, first)
-    con.execute(
-        f"create or replace temp view {first.name} as "
-        f"select *, {read_literal(_relative(primary, cfg.data_dir))} as _file "
-        "from raw_primary"
-    )
+    raw = read.read_files(con, "raw_primary", first.format, [primary], first.csv)
+    con.execute(f"create or replace temp view {first.name} as select * from raw_primary")
     for spec in mapping.inputs[1:]:
         files = resolve_files(spec.files, cfg.data_dir, mapping, f"inputs.{spec.name}.files")
         if not files:
-            raise UserError(
-                f"{mapping.path}: inputs.{spec.name}.files: no file matches "
-                f"'{spec.files}' under {cfg.data_dir}"
-            )
-        parts = []
-        for i, p in enumerate(files):
-            r = _read_raw(con, f"raw_{spec.name}_{i}", p, spec.format, spec)
-            parts.append(
-                f"select *, {read_literal(_relative(p, cfg.data_dir))} as _file from {r.table}"
-            )
-        con.execute(
-            f"create or replace temp view {spec.name} as " + " union all by name ".join(parts)
-        )
+            raise UserError(f"{mapping.path}: inputs.{spec.name}.files: no file matches "
+                            f"'{spec.files}' under {cfg.data_dir}")
+        r = read.read_files(con, f"raw_input_{spec.name}", spec.format, files, spec.csv)
+        con.execute(f"create or replace temp view {spec.name} as "
+                    f"select * exclude (_path, _row, _raw) from {r.table}")
     try:
         con.execute(f"create or replace temp table raw_query as {mapping.query}")
     except duckdb.Error as exc:
         raise UserError(f"{mapping.path}: query: {str(exc).splitlines()[0]}") from None
     cols = [r[0] for r in rows(con, "describe raw_query")]
-    for needed in ("_row", "_raw"):
+    for needed in ("_path", "_row", "_raw"):
         if needed not in cols:
-            raise UserError(
-                f"{mapping.path}: query: must return the primary input's `{needed}` "
-                f"(e.g. select {first.name}.* ...)"
-            )
+            raise UserError(f"{mapping.path}: query: must return the primary input's "
+                            f"`{needed}` (e.g. select {first.name}.* ...)")
     fanout = scalar(con, "select count(*) - count(distinct _row) from raw_query")
     if fanout:
-        raise UserError(
-            f"{mapping.path}: query: returns {fanout} extra row(s) for rows of "
-            f"{primary.name}: a join matches more than once"
-        )
+        raise UserError(f"{mapping.path}: query: returns {fanout} extra row(s) for rows of "
+                        f"{primary.name}: a join matches more than once")
     # Primary rows the query dropped are quarantined, never lost.
     con.execute("""
         create or replace temp table raw_query_rejects as
-        select _row, _raw, reason from raw_primary_rejects
+        select _path, _row, _raw, reason from raw_primary_rejects
         union all
-        select p._row, p._raw, 'dropped_by_query' from raw_primary p
+        select p._path, p._row, p._raw, 'dropped_by_query' from raw_primary p
         anti join raw_query q on q._row = p._row
     """)
-    con.execute("create or replace temp table raw_query as select * from raw_query order by _row")
-    return read.RawFile(
-        table="raw_query",
-        columns=tuple(cols),
-        rows_read=raw.rows_read,
-        rejected=scalar(con, "select count(*) from raw_query_rejects"),
-    )
+    return read.RawFiles("raw_query", tuple(c for c in cols if not c.startswith("_")),
+                         raw.rows_read)
 
 
-def read_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _unpivot(con: duckdb.DuckDBPyConnection, mapping: SourceMapping,
+             raw: read.RawFiles) -> read.RawFiles:
+    """Wide survey rows → one row per answered column; rows with no answer are quarantined.
 
-
-def _unpivot(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, raw: read.RawFile) -> int:
-    """Wide survey rows → one row per answered column; rows with no answer are quarantined."""
+    Rows read then count answered cells plus unanswered rows, so conservation still holds."""
     u = mapping.unpivot
     assert u is not None
     tokens = [t.strip() for t in mapping.null_tokens]
     cols = list(u.columns)
     cleaned = ", ".join(
         f"case when list_contains($tokens, trim({quote_ident(c)})) then null "
-        f"else {quote_ident(c)} end as {quote_ident(c)}"
-        for c in cols
-    )
+        f"else {quote_ident(c)} end as {quote_ident(c)}" for c in cols)
     on = ", ".join(quote_ident(c) for c in cols)
-    con.execute(
-        f"""
+    key = mapping.fields[mapping.key_field]
+    # One respondent answers several questions: each answer is its own interaction.
+    rekey = (f", {quote_ident(key.column)} || '/' || "
+             f"map_extract_value(map($cols, $topics), _unpivot_column) as {quote_ident(key.column)}"
+             if key.column else "")
+    con.execute(f"""
         create or replace temp table raw_unpivot as
-        select * exclude (_unpivot_column),
+        select * exclude (_unpivot_column{', ' + quote_ident(key.column) if key.column else ''}),
                map_extract_value(map($cols, $topics), _unpivot_column) as _unpivot_name
+               {rekey}
         from (
             unpivot (select * replace ({cleaned}) from {raw.table})
             on {on} into name _unpivot_column value _unpivot_value
         )
-        order by _row, _unpivot_name
-    """,
-        {"tokens": tokens, "cols": cols, "topics": [u.columns[c] for c in cols]},
-    )
+    """, {"tokens": tokens, "cols": cols, "topics": [u.columns[c] for c in cols]})
     con.execute(f"""
-        insert into {raw.table}_rejects
-        select _row, _raw, 'no_answers' from {raw.table}
-        anti join raw_unpivot using (_row)
+        create or replace temp table raw_unpivot_rejects as
+        select * from {raw.table}_rejects
+        union all
+        select _path, _row, _raw, 'no_answers' from {raw.table}
+        anti join raw_unpivot using (_path, _row)
     """)
-    key = mapping.key_field
-    spec = mapping.fields[key]
-    if spec.column:
-        # One respondent answers several questions: each answer is its own interaction.
-        con.execute(
-            f"update raw_unpivot set {quote_ident(spec.column)} = "
-            f"{quote_ident(spec.column)} || '/' || _unpivot_name"
-        )
-    return scalar(con, "select count(*) from raw_unpivot") + scalar(
-        con, f"select count(*) from {raw.table}_rejects"
-    )
+    counts = {p: 0 for p in raw.rows_read}
+    for path, n in rows(con, "select _path, count(*) from (select _path from raw_unpivot "
+                             "union all select _path from raw_unpivot_rejects) group by 1"):
+        counts[path] = n
+    return read.RawFiles("raw_unpivot", raw.columns, counts)
 
 
 def _create_batch(con: duckdb.DuckDBPyConnection, target: str) -> None:
@@ -226,66 +188,35 @@ def _create_batch(con: duckdb.DuckDBPyConnection, target: str) -> None:
     """)
 
 
-def _stage_file(
-    con: duckdb.DuckDBPyConnection,
-    mapping: SourceMapping,
-    path: Path,
-    rel: str,
-    digest: str,
-    seq: int,
-    cfg: RunConfig,
-) -> int:
-    """Read one file into batch_<target>; returns the rows read from it."""
-    if mapping.format == "sql":
-        raw = _sql_source(con, mapping, path, cfg)
-    else:
-        raw = _read_raw(con, "raw_file", path, mapping.format, mapping)
-    _check_columns(mapping, raw, path)
-    table = raw.table
-    rows_read = raw.rows_read
+def _stage(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, raw: read.RawFiles,
+           lineage: list[tuple[str, str, str, int]], cfg: RunConfig) -> dict[str, int]:
+    """Stage raw rows (several files at once) into batch_<target>; returns rows read per file."""
+    _check_columns(mapping, raw)
     if mapping.unpivot:
-        rows_read = _unpivot(con, mapping, raw)
-        rejects = f"{raw.table}_rejects"
-        table = "raw_unpivot"
-    else:
-        rejects = f"{raw.table}_rejects"
+        raw = _unpivot(con, mapping, raw)
+    con.execute("create or replace temp table file_lineage (_path varchar, source_file varchar, "
+                "file_hash varchar, file_seq integer)")
+    con.executemany("insert into file_lineage values (?, ?, ?, ?)", lineage)
     oldest = cfg.now.replace(year=cfg.now.year - 30)
-    sql, params = staging_sql(mapping, table, cfg.now, oldest)
+    sql, params = staging_sql(mapping, raw.table, cfg.now, oldest)
     cols = ", ".join(TARGET_FIELDS[mapping.target])
-    lineage = {"src": mapping.source, "file": rel, "hash": digest, "seq": seq}
     try:
-        con.execute(
-            f"""
+        con.execute(f"""
             insert into batch_{mapping.target}
-            select {cols}, $src, $file, _row, $hash, $seq, _raw, _reasons
-            from ({sql}) staged
-        """,
-            {**params, **lineage},
-        )
+            select {cols}, $src, l.source_file, s._row, l.file_hash, l.file_seq, s._raw,
+                   s._reasons
+            from ({sql}) s join file_lineage l using (_path)
+        """, {**params, "src": mapping.source})
     except duckdb.Error as exc:
-        raise UserError(
-            f"{mapping.path}: cannot stage {path.name}: {str(exc).splitlines()[0]}"
-        ) from None
-    con.execute(
-        f"""
-        insert into batch_{mapping.target} ({
-            ", ".join(
-                [
-                    "source",
-                    "source_file",
-                    "source_row",
-                    "file_hash",
-                    "_file_seq",
-                    "_raw",
-                    "_reasons",
-                ]
-            )
-        })
-        select $src, $file, _row, $hash, $seq, _raw, [reason] from {rejects}
-    """,
-        lineage,
-    )
-    return rows_read
+        raise UserError(f"{mapping.path}: cannot stage {_files_named(raw)}: "
+                        f"{str(exc).splitlines()[0]}") from None
+    con.execute(f"""
+        insert into batch_{mapping.target} (source, source_file, source_row, file_hash,
+                                           _file_seq, _raw, _reasons)
+        select $src, l.source_file, r._row, l.file_hash, l.file_seq, r._raw, [r.reason]
+        from {raw.table}_rejects r join file_lineage l using (_path)
+    """, {"src": mapping.source})
+    return raw.rows_read
 
 
 def _classify(con: duckdb.DuckDBPyConnection, target: str) -> None:
@@ -301,35 +232,41 @@ def ingest(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
     result = IngestResult(run_id=cfg.run_id)
     for target in TARGETS:
         _create_batch(con, target)
-    loaded = {
-        (r[0], r[1])
-        for r in rows(con, "select source, file_hash from run_files where status = 'loaded'")
-    }
+    loaded = {(r[0], r[1]) for r in rows(
+        con, "select source, file_hash from run_files where status = 'loaded'")}
     read_counts: dict[tuple[str, str], tuple[str, str, int]] = {}
     skipped: list[FileResult] = []
     seq = 0
     for mapping in mappings:
-        files = resolve_files(
-            mapping.primary_files,
-            cfg.data_dir,
-            mapping,
-            "inputs" if mapping.format == "sql" else "files",
-        )
+        files = resolve_files(mapping.primary_files, cfg.data_dir, mapping,
+                              "inputs" if mapping.format == "sql" else "files")
+        new: list[tuple[Path, str, str, int]] = []
         for path in files:
             rel = _relative(path, cfg.data_dir)
             digest = file_hash(path)
             if (mapping.source, digest) in loaded:
                 # The same content was loaded before (maybe under another name): only counted.
-                skipped.append(
-                    FileResult(
-                        mapping.source, mapping.target, rel, digest, "already_loaded", 0, 0, 0, 0
-                    )
-                )
+                skipped.append(FileResult(mapping.source, mapping.target, rel, digest,
+                                          "already_loaded", 0, 0, 0, 0))
                 continue
             loaded.add((mapping.source, digest))
             seq += 1
-            n = _stage_file(con, mapping, path, rel, digest, seq, cfg)
-            read_counts[(mapping.source, rel)] = (mapping.target, digest, n)
+            new.append((path, rel, digest, seq))
+        if not new:
+            continue
+        if mapping.format == "sql":
+            batches = [([p], [(p, rel, digest, n)]) for p, rel, digest, n in new]
+        else:
+            batches = [([p for p, *_ in new], new)]
+        for paths, lineage in batches:
+            if mapping.format == "sql":
+                raw = _sql_source(con, mapping, paths[0], cfg)
+            else:
+                raw = read.read_files(con, "raw_files", mapping.format, paths, mapping.csv)
+            counts = _stage(con, mapping, raw,
+                            [(str(p), rel, d, n) for p, rel, d, n in lineage], cfg)
+            for p, rel, digest, _ in lineage:
+                read_counts[(mapping.source, rel)] = (mapping.target, digest, counts[str(p)])
     for target in TARGETS:
         _classify(con, target)
     result.files = _file_results(con, read_counts) + skipped

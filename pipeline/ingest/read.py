@@ -1,8 +1,9 @@
-"""Read one raw file into a temporary DuckDB table of text columns, numbered by record.
+"""Read a source's raw files into DuckDB as text columns, numbered by record within each file.
 
-Each reader makes `<name>` with the file's columns as VARCHAR plus `_row` (1-based data record
-number in the file) and `_raw` (the record as read), and `<name>_rejects` with records the reader
-could not split into columns: (`_row`, `_raw`, `reason`). Nothing is read row by row in Python.
+`read_files` leaves a view `<name>` with the files' columns as VARCHAR plus `_path` (the file),
+`_row` (1-based data record number in that file) and `_raw` (the record as read), and a table
+`<name>_rejects` (`_path`, `_row`, `_raw`, `reason`) of records the reader could not split into
+columns. All files of one call are scanned by one DuckDB reader; nothing is read row by row.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.db import quote_ident, rows, scalar
+from pipeline.db import quote_ident, rows
 from pipeline.errors import UserError
 from pipeline.ingest.sources import CsvOptions
 
@@ -25,19 +26,22 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class RawFile:
+class RawFiles:
     table: str
     columns: tuple[str, ...]
-    rows_read: int
-    rejected: int
+    rows_read: dict[str, int]  # per file path as given
 
 
-def _sql_string(value: str) -> str:
-    # Only for reader options DuckDB does not accept as parameters (checked, short strings).
+def _literal(value: str) -> str:
+    # Only for reader options DuckDB takes as constants (checked, short strings) and file paths.
     return "'" + value.replace("'", "''") + "'"
 
 
-def _decode_header(path: Path, opts: CsvOptions) -> list[str]:
+def _path_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
+
+
+def decode_header(path: Path, opts: CsvOptions) -> tuple[str, ...]:
     """The header's column names, read with Python's csv module under the declared encoding."""
     encoding = {"utf-8": "utf-8-sig", "utf-16": "utf-16"}.get(opts.encoding, opts.encoding)
     with path.open("rb") as fh:
@@ -45,26 +49,22 @@ def _decode_header(path: Path, opts: CsvOptions) -> list[str]:
     if not head:
         raise UserError(f"{path}: file is empty (0 bytes)")
     if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and opts.encoding != "utf-16":
-        raise UserError(
-            f"{path}: is UTF-16 (byte-order mark) but the mapping says "
-            f"{opts.encoding}; declare csv.encoding: utf-16"
-        )
+        raise UserError(f"{path}: is UTF-16 (byte-order mark) but the mapping says "
+                        f"{opts.encoding}; declare csv.encoding: utf-16")
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
         raise UserError(
             f"{path}: not valid {opts.encoding} (byte {head[exc.start]:#04x} at offset "
-            f"{exc.start}); declare csv.encoding in the source mapping"
-        ) from None
+            f"{exc.start}); declare csv.encoding in the source mapping") from None
     lines = text.splitlines(keepends=True)
     if len(lines) <= opts.skip_lines:
         raise UserError(f"{path}: has only {len(lines)} line(s), fewer than skip_lines + header")
-    header_text = "".join(lines[opts.skip_lines : opts.skip_lines + 1])
-    if "\x00" in header_text and opts.encoding != "utf-16":
+    header_text = "".join(lines[opts.skip_lines:opts.skip_lines + 1])
+    if "\x00" in header_text:
         raise UserError(f"{path}: header holds NUL bytes; is it UTF-16? declare csv.encoding")
-    reader = csv.reader(
-        io.StringIO(header_text), delimiter=opts.delimiter, quotechar=opts.quote or None
-    )
+    reader = csv.reader(io.StringIO(header_text), delimiter=opts.delimiter,
+                        quotechar=opts.quote or None)
     try:
         names = [n.strip() for n in next(reader)]
     except StopIteration:
@@ -73,179 +73,190 @@ def _decode_header(path: Path, opts: CsvOptions) -> list[str]:
         raise UserError(f"{path}: header line {opts.skip_lines + 1} is blank")
     if len(names) == 1 and opts.delimiter not in header_text:
         # A one-column header is almost always a wrong delimiter.
-        raise UserError(
-            f"{path}: header has no '{opts.delimiter}' separator; "
-            "check csv.delimiter in the source mapping"
-        )
+        raise UserError(f"{path}: header has no '{opts.delimiter}' separator; "
+                        "check csv.delimiter in the source mapping")
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise UserError(f"{path}: header names column '{dupes[0]}' more than once")
-    return names
+    if any(n.startswith("_") and n in ("_path", "_row", "_raw", "_json") for n in names):
+        raise UserError(f"{path}: column names _path, _row, _raw and _json are reserved")
+    return tuple(names)
 
 
-def _number_rows(
-    con: duckdb.DuckDBPyConnection, name: str, data_sql: str, rejects_table: str, first_record: int
-) -> None:
-    """Give accepted rows their record number in the file, counting the rejected records too.
+def _csv_options(opts: CsvOptions, header: bool) -> str:
+    return (
+        f"header={'true' if header else 'false'}, delim={_literal(opts.delimiter)}, "
+        f"quote={_literal(opts.quote)}, escape={_literal(opts.escape)}, "
+        f"encoding={_literal(opts.encoding)}, max_line_size={MAX_LINE_BYTES}, "
+        "auto_detect=false, strict_mode=true, null_padding=false, filename='_path', "
+        "store_rejects=true"
+    )
+
+
+def _scan(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], columns: str,
+          options: str, what: str) -> str:
+    """Scan files into `table`; returns the name of the table of reader rejects."""
+    rejects, scans = f"{table}_errors", f"{table}_scans"
+    con.execute(f"drop table if exists {rejects}")
+    con.execute(f"drop table if exists {scans}")
+    try:
+        con.execute(
+            f"create or replace temp table {table} as select * from read_csv("
+            f"{_path_list(paths)}, columns={columns}, {options}, "
+            f"rejects_table='{rejects}', rejects_scan='{scans}')")
+    except duckdb.Error as exc:
+        text = str(exc).strip().splitlines()
+        where = paths[0] if len(paths) == 1 else f"{paths[0].parent}/ ({len(paths)} files)"
+        raise UserError(f"{where}: cannot be read as {what} "
+                        f"({text[0] if text else exc.__class__.__name__})") from None
+    con.execute(f"""
+        create or replace temp table {table}_rejected as
+        select s.file_path as _path, e.line, any_value(e.csv_line) as csv_line,
+               any_value(e.error_type) as error_type
+        from {rejects} e join {scans} s using (scan_id, file_id)
+        group by all
+    """)
+    con.execute(f"drop table {rejects}")
+    con.execute(f"drop table {scans}")
+    return f"{table}_rejected"
+
+
+def _numbered_view(con: duckdb.DuckDBPyConnection, view: str, table: str, rejected: str,
+                   first_record: int, select: str, where: str = "") -> None:
+    """Give accepted rows their record number within their file, counting rejected records.
 
     Rows keep file order (DuckDB preserves insertion order; rowid follows it, though inside a
-    transaction it does not start at 0), so accepted row k (1-based) is
-    record k + (number of rejected records before it). Rejected record r_j (sorted, j = 1..m)
-    has r_j - j accepted rows before it: an as-of join finds how many rejects precede row k.
+    transaction it does not start at 0), so accepted row k of a file (1-based) is record
+    k + (rejected records before it). Rejected record r_j of a file (sorted, j = 1..m) has
+    r_j - j accepted rows before it; an as-of join finds how many rejects precede row k.
     """
-    con.execute(f"create or replace temp table {name}_in as {data_sql}")
     con.execute(f"""
-        create or replace temp table {name}_gaps as
-        select line - {first_record} + 1 - row_number() over (order by line) as accepted_before,
-               row_number() over (order by line) as rejects_so_far
-        from {rejects_table}
+        create or replace temp table {table}_base as
+        select _path, min(rowid) as base from {table} group by _path
     """)
     con.execute(f"""
-        create or replace temp table {name} as
-        select r.*, r._k + coalesce(g.rejects_so_far, 0) as _row
-        from (select *, row_number() over (order by rowid) as _k from {name}_in) r
-        asof left join {name}_gaps g on r._k > g.accepted_before
-        order by r._k
+        create or replace temp table {table}_gaps as
+        select _path,
+               line - {first_record} + 1 - row_number() over (partition by _path order by line)
+                   as accepted_before,
+               row_number() over (partition by _path order by line) as rejects_so_far
+        from {rejected}
     """)
-    con.execute(f"alter table {name} drop column _k")
-    con.execute(f"drop table {name}_in")
-    con.execute(f"drop table {name}_gaps")
+    con.execute(f"""
+        create or replace temp view {view} as
+        select {select}
+        from (
+            select t.*, t.rowid - b.base + 1 + coalesce(g.rejects_so_far, 0) as _row
+            from {table} t
+            join {table}_base b on b._path = t._path
+            asof left join {table}_gaps g
+                on g._path = t._path and t.rowid - b.base + 1 > g.accepted_before
+        ) numbered
+        {where}
+    """)
 
 
-def _csv_reader_options(opts: CsvOptions) -> str:
-    return (
-        f"delim={_sql_string(opts.delimiter)}, quote={_sql_string(opts.quote)}, "
-        f"escape={_sql_string(opts.escape)}, encoding={_sql_string(opts.encoding)}, "
-        f"max_line_size={MAX_LINE_BYTES}, auto_detect=false, strict_mode=true, "
-        "null_padding=false, store_rejects=true"
-    )
+def read_csv_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path],
+                   opts: CsvOptions) -> RawFiles:
+    if not opts.header:
+        raise UserError(f"{paths[0]}: csv.header false is not supported; the mapping names "
+                        "columns by header")
+    headers = {p: decode_header(p, opts) for p in paths}
+    # Files with the same header are scanned together; a different header gets its own scan.
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for p in paths:
+        groups.setdefault(headers[p], []).append(p)
+    first_record = opts.skip_lines + 2  # `line` counts from the top: skipped lines and header
+    views, all_columns = [], list(dict.fromkeys(c for h in groups for c in h))
+    con.execute(f"create or replace temp table {name}_rejects "
+                "(_path varchar, _row bigint, _raw varchar, reason varchar)")
+    for i, (names, group) in enumerate(groups.items()):
+        table = f"{name}_g{i}"
+        columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+        options = _csv_options(opts, header=True) + f", skip={opts.skip_lines}"
+        rejected = _scan(con, table, group, columns, options, "CSV")
+        raw_cols = ", ".join(quote_ident(n) for n in names)
+        _numbered_view(con, f"{table}_v", table, rejected, first_record,
+                       f"*, to_json(struct_pack({raw_cols}))::varchar as _raw")
+        con.execute(f"""
+            insert into {name}_rejects
+            select _path, line - {first_record} + 1, csv_line,
+                   'csv_malformed:' || lower(replace(error_type, ' ', '_'))
+            from {rejected}
+        """)
+        views.append(f"select * from {table}_v")
+    con.execute(f"create or replace temp view {name} as "
+                + " union all by name ".join(views))
+    return RawFiles(name, tuple(all_columns), _counts(con, name, paths))
 
 
-def read_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path, opts: CsvOptions) -> RawFile:
-    names = _decode_header(path, opts) if opts.header else None
-    if names is None:
-        raise UserError(
-            f"{path}: csv.header false is not supported yet; the mapping names columns by header"
-        )
-    columns = "{" + ", ".join(f"{_sql_string(n)}: 'VARCHAR'" for n in names) + "}"
-    rejects = f"{name}_reject_errors"
-    scan = f"{name}_reject_scans"
-    skip = opts.skip_lines
-    data_sql = (
-        f"select * from read_csv(?, header=true, skip={skip}, columns={columns}, "
-        f"{_csv_reader_options(opts)}, rejects_table='{rejects}', rejects_scan='{scan}')"
-    )
-    con.execute(f"drop table if exists {rejects}")
-    con.execute(f"drop table if exists {scan}")
-    try:
-        con.execute(f"create or replace temp table {name}_csv as {data_sql}", [str(path)])
-    except duckdb.Error as exc:
-        raise UserError(f"{path}: cannot be read as CSV ({_first_line(exc)})") from None
-    # `line` counts records from the top of the file, skipped lines and header included.
-    first_record = skip + 2
+def read_jsonl_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path]) -> RawFiles:
+    """Each line is one record; lines that are not a JSON object are rejected with their text."""
+    for p in paths:
+        if p.stat().st_size == 0:
+            raise UserError(f"{p}: file is empty (0 bytes)")
+    table = f"{name}_lines"
+    options = (f"header=false, delim={_literal(_LINE_DELIMITER)}, quote='', escape='', "
+               f"auto_detect=false, max_line_size={MAX_LINE_BYTES}, strict_mode=true, "
+               "filename='_path', store_rejects=true")
+    rejected = _scan(con, table, paths, "{'line': 'VARCHAR'}", options, "JSON lines")
+    _numbered_view(con, f"{name}_all", table, rejected, 1,
+                   "_path, _row, line as _raw, try(json_type(line)) = 'OBJECT' as _object",
+                   "where trim(line) <> ''")  # blank lines are not records
     con.execute(f"""
         create or replace temp table {name}_rejects as
-        select min(line) - {first_record} + 1 as _row, any_value(csv_line) as _raw,
-               'csv_malformed:' || lower(replace(any_value(error_type), ' ', '_')) as reason
-        from {rejects} group by line
-    """)
-    con.execute(f"""
-        create or replace temp table {name}_rejlines as
-        select distinct line from {rejects}
-    """)
-    raw_cols = ", ".join(quote_ident(n) for n in names)
-    _number_rows(
-        con,
-        name,
-        f"select *, to_json(struct_pack({raw_cols}))::varchar as _raw from {name}_csv",
-        f"{name}_rejlines",
-        first_record,
-    )
-    con.execute(f"drop table {name}_csv")
-    con.execute(f"drop table {name}_rejlines")
-    con.execute(f"drop table if exists {rejects}")
-    con.execute(f"drop table if exists {scan}")
-    return _summary(con, name, tuple(names))
-
-
-def read_jsonl(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFile:
-    """Each line is one record; malformed JSON lines are rejected with their text."""
-    if path.stat().st_size == 0:
-        raise UserError(f"{path}: file is empty (0 bytes)")
-    rejects = f"{name}_reject_errors"
-    scan = f"{name}_reject_scans"
-    con.execute(f"drop table if exists {rejects}")
-    con.execute(f"drop table if exists {scan}")
-    try:
-        con.execute(
-            f"create or replace temp table {name}_lines as "
-            f"select line from read_csv(?, header=false, columns={{'line': 'VARCHAR'}}, "
-            f"delim={_sql_string(_LINE_DELIMITER)}, quote='', escape='', auto_detect=false, "
-            f"max_line_size={MAX_LINE_BYTES}, strict_mode=true, store_rejects=true, "
-            f"rejects_table='{rejects}', rejects_scan='{scan}')",
-            [str(path)],
-        )
-    except duckdb.Error as exc:
-        raise UserError(f"{path}: cannot be read as JSON lines ({_first_line(exc)})") from None
-    con.execute(
-        f"create or replace temp table {name}_rejlines as select distinct line from {rejects}"
-    )
-    _number_rows(
-        con, f"{name}_numbered", f"select line as _raw from {name}_lines", f"{name}_rejlines", 1
-    )
-    # Blank lines are not records; a line that is not a JSON object is rejected.
-    con.execute(f"""
-        create or replace temp table {name}_rejects as
-        select min(line) as _row, any_value(csv_line) as _raw, 'json_malformed' as reason
-        from {rejects} group by line
+        select _path, line as _row, csv_line as _raw, 'json_malformed' as reason
+        from {rejected}
         union all
-        select _row, _raw, 'json_malformed'
-        from {name}_numbered
-        where trim(_raw) <> '' and coalesce(try(json_type(_raw)) <> 'OBJECT', true)
+        select _path, _row, _raw, 'json_malformed'
+        from {name}_all where not coalesce(_object, false)
     """)
-    con.execute(f"""
-        create or replace temp table {name} as
-        select _raw::json as _json, _raw, _row from {name}_numbered
-        where trim(_raw) <> '' and coalesce(try(json_type(_raw)) = 'OBJECT', false)
-        order by _row
-    """)
-    for t in (f"{name}_lines", f"{name}_numbered", f"{name}_rejlines", rejects, scan):
-        con.execute(f"drop table if exists {t}")
-    return _summary(con, name, ("_json",))
+    con.execute(f"create or replace temp view {name} as "
+                f"select _path, _row, _raw, _raw as _json from {name}_all where _object")
+    return RawFiles(name, ("_json",), _counts(con, name, paths))
 
 
-def read_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFile:
+def read_parquet_files(con: duckdb.DuckDBPyConnection, name: str,
+                       paths: list[Path]) -> RawFiles:
     try:
-        con.execute(
-            f"create or replace temp table {name}_in as "
-            f"select * from read_parquet(?, file_row_number=true)",
-            [str(path)],
-        )
+        con.execute(f"create or replace temp table {name}_pq as select * from read_parquet("
+                    f"{_path_list(paths)}, filename='_path', file_row_number=true, "
+                    "union_by_name=true)")
     except duckdb.Error as exc:
-        raise UserError(f"{path}: cannot be read as Parquet ({_first_line(exc)})") from None
-    described = [r[0] for r in rows(con, f"describe {name}_in")]
-    names = [c for c in described if c != "file_row_number"]
+        where = paths[0] if len(paths) == 1 else f"{paths[0].parent}/ ({len(paths)} files)"
+        text = str(exc).strip().splitlines()
+        raise UserError(f"{where}: cannot be read as Parquet ({text[0] if text else exc})") \
+            from None
+    names = [r[0] for r in rows(con, f"describe {name}_pq")
+             if r[0] not in ("_path", "file_row_number")]
     select = ", ".join(f"cast({quote_ident(n)} as varchar) as {quote_ident(n)}" for n in names)
     raw_cols = ", ".join(quote_ident(n) for n in names)
     con.execute(f"""
-        create or replace temp table {name} as
-        select {select}, to_json(struct_pack({raw_cols}))::varchar as _raw,
-               file_row_number + 1 as _row
-        from {name}_in order by file_row_number
+        create or replace temp view {name} as
+        select {select}, _path, file_row_number + 1 as _row,
+               to_json(struct_pack({raw_cols}))::varchar as _raw
+        from {name}_pq
     """)
-    con.execute(f"drop table {name}_in")
-    con.execute(
-        f"create or replace temp table {name}_rejects (_row bigint, _raw varchar, reason varchar)"
-    )
-    return _summary(con, name, tuple(names))
+    con.execute(f"create or replace temp table {name}_rejects "
+                "(_path varchar, _row bigint, _raw varchar, reason varchar)")
+    return RawFiles(name, tuple(names), _counts(con, name, paths))
 
 
-def _summary(con: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, ...]) -> RawFile:
-    accepted = scalar(con, f"select count(*) from {name}")
-    rejected = scalar(con, f"select count(*) from {name}_rejects")
-    return RawFile(table=name, columns=columns, rows_read=accepted + rejected, rejected=rejected)
+def read_files(con: duckdb.DuckDBPyConnection, name: str, fmt: str, paths: list[Path],
+               opts: CsvOptions) -> RawFiles:
+    if fmt == "csv":
+        return read_csv_files(con, name, paths, opts)
+    if fmt == "jsonl":
+        return read_jsonl_files(con, name, paths)
+    return read_parquet_files(con, name, paths)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else exc.__class__.__name__
+def _counts(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path]) -> dict[str, int]:
+    counts = {str(p): 0 for p in paths}
+    for path, n in rows(con, f"""
+        select _path, count(*) from (
+            select _path from {name} union all select _path from {name}_rejects
+        ) group by _path
+    """):
+        counts[path] = counts.get(path, 0) + n
+    return counts

@@ -55,10 +55,19 @@ class _Params:
         return f"${name}"
 
 
-def _raw_ref(mapping: SourceMapping, column: str, params: _Params) -> str:
+def json_path(column: str) -> str:
+    return "$." + ".".join(f'"{part}"' for part in column.split("."))
+
+
+def _raw_ref(mapping: SourceMapping, column: str, params: _Params,
+             json_paths: list[str] | None = None) -> str:
     if mapping.format == "jsonl":
-        path = "$." + ".".join(f'"{part}"' for part in column.split("."))
-        return f"json_extract_string(_json, {params.add(path)})"
+        # One parse per row: every path is extracted at once into _vals (1-based list).
+        assert json_paths is not None
+        path = json_path(column)
+        if path not in json_paths:
+            json_paths.append(path)
+        return f"_vals[{json_paths.index(path) + 1}]"
     return quote_ident(column)
 
 
@@ -69,12 +78,14 @@ def _null_tokens(expr: str, mapping: SourceMapping, params: _Params) -> str:
     )
 
 
-def _raw_value(mapping: SourceMapping, spec: FieldSpec, params: _Params) -> str:
+def _raw_value(mapping: SourceMapping, spec: FieldSpec, params: _Params,
+               json_paths: list[str]) -> str:
     if spec.value is not None:
         return f"cast({params.add(str(spec.value))} as varchar)"
     if spec.column is not None:
-        return _null_tokens(_raw_ref(mapping, spec.column, params), mapping, params)
-    parts = [_null_tokens(_raw_ref(mapping, c, params), mapping, params) for c in spec.columns]
+        return _null_tokens(_raw_ref(mapping, spec.column, params, json_paths), mapping, params)
+    parts = [_null_tokens(_raw_ref(mapping, c, params, json_paths), mapping, params)
+             for c in spec.columns]
     return "(" + " || ' ' || ".join(parts) + ")"
 
 
@@ -87,19 +98,25 @@ def _split_formats(formats: tuple[str, ...]) -> tuple[list[str], list[str], list
 
 
 def _timestamp(mapping: SourceMapping, spec: FieldSpec, r: str, params: _Params) -> str:
+    """Parse with the declared formats, local ones first; a failed attempt is the costly part."""
     formats = spec.formats or mapping.timestamp_formats
     offset, timed, dated = _split_formats(formats)
-    tz = params.add(mapping.timezone)
+    utc = mapping.timezone == "UTC"
+    tz = None if utc else params.add(mapping.timezone)
+
+    def local(expr: str) -> str:
+        return expr if utc else f"timezone('UTC', timezone({tz}, {expr}))"
+
     options = []
+    if timed:
+        options.append(local(f"try_strptime({r}, {params.add(timed)})"))
     if offset:
         options.append(f"timezone('UTC', try_strptime({r}, {params.add(offset)}))")
-    if timed:
-        options.append(f"timezone('UTC', timezone({tz}, try_strptime({r}, {params.add(timed)})))")
     if dated:
         day = f"try_strptime({r}, {params.add(dated)})"
         if spec.date_only == "end_of_day":
             day = f"({day} + interval 1 day - interval 1 second)"
-        options.append(f"timezone('UTC', timezone({tz}, {day}))")
+        options.append(local(day))
     return "coalesce(" + ", ".join(options) + ")" if len(options) > 1 else options[0]
 
 
@@ -142,7 +159,8 @@ def staging_sql(
     params = _Params()
     target_fields = TARGET_FIELDS[mapping.target]
     raw_cols, typed_cols, reasons = [], [], []
-    json_nested = []
+    json_nested: list[str] = []
+    json_paths: list[str] = []
     for name in target_fields:
         spec = mapping.fields.get(name)
         r = f"r_{name}"
@@ -150,9 +168,9 @@ def staging_sql(
             raw_cols.append(f"null::varchar as {r}")
             typed_cols.append(f"null::{_SQL_TYPES.get(name, 'varchar')} as {name}")
             continue
-        raw_cols.append(f"{_raw_value(mapping, spec, params)} as {r}")
+        raw_cols.append(f"{_raw_value(mapping, spec, params, json_paths)} as {r}")
         if mapping.format == "jsonl" and spec.column is not None and spec.value is None:
-            ref = _raw_ref(mapping, spec.column, params).replace("json_extract_string", "json_type")
+            ref = _raw_ref(mapping, spec.column, params, json_paths).replace("_vals", "_types")
             raw_cols.append(f"{ref} as j_{name}")
             json_nested.append(
                 f"case when j_{name} in ('OBJECT', 'ARRAY') then 'nested_value:{name}' end"
@@ -232,9 +250,14 @@ def staging_sql(
     select_typed = ", ".join(typed_cols)
     out_cols = ", ".join(target_fields)
     reason_list = ", ".join(json_nested + reasons)
+    source = raw_table
+    if json_paths:
+        paths = params.add(json_paths)
+        source = (f"(select *, json_extract_string(_json, {paths}) as _vals, "
+                  f"json_type(_json, {paths}) as _types from {raw_table})")
     sql = f"""
         with src as (
-            select _row, _raw, {", ".join(raw_cols)} from {raw_table}
+            select _path, _row, _raw, {", ".join(raw_cols)} from {source}
         ),
         timed as (
             select *{", " if ts_aliases else ""}{", ".join(ts_aliases)} from src
@@ -244,7 +267,7 @@ def staging_sql(
             from timed as src_cols
         ),
         final as (
-            select {out_cols}, _row, _raw,
+            select {out_cols}, _path, _row, _raw,
                    list_filter([{reason_list}], lambda x: x is not null) as _reasons
             from typed
         )

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 
 from pipeline.config import RunConfig, utc_now
-from pipeline.ingest import IngestResult, ingest
+from pipeline.ingest import IngestResult, publish_batch, stage_batch
 from pipeline.warehouse import open_warehouse
 
 
@@ -23,26 +23,42 @@ Stage = Callable[[duckdb.DuckDBPyConnection, RunConfig], Any]
 
 
 def _stages() -> list[tuple[str, Stage]]:
-    return [("ingest", ingest)]
+    """The stages after ingest, in order; each builds its tables inside the run's transaction."""
+    return []
 
 
-def run(cfg: RunConfig, only: tuple[str, ...] | None = None) -> RunResult:
-    """Run the stages (all, or `only` these) as one all-or-nothing transaction."""
+StageObserver = Callable[[str, str], None]  # (stage name, "start" | "end")
+
+
+def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
+        observer: StageObserver | None = None) -> RunResult:
+    """Run the stages (all, or `only` these) as one all-or-nothing transaction.
+
+    `observer` hears each stage start and end (the benchmark times them); "commit" is the last.
+    """
+    notify = observer or (lambda name, event: None)
     result = RunResult()
     with open_warehouse(cfg.warehouse, cfg.memory_limit) as con:
         started = utc_now()
+        staged = None
+        if not only or "ingest" in only:
+            notify("ingest", "start")
+            staged = stage_batch(con, cfg)  # temporary tables only: before the transaction
         con.execute("begin transaction")
         try:
+            if staged is not None:
+                result.ingest = publish_batch(con, cfg, staged)
+                notify("ingest", "end")
             for name, stage in _stages():
                 if only and name not in only:
                     continue
-                out = stage(con, cfg)
-                if name == "ingest":
-                    result.ingest = out
-                else:
-                    result.stages[name] = out
+                notify(name, "start")
+                result.stages[name] = stage(con, cfg)
+                notify(name, "end")
             _ledger(con, cfg, result, started)
+            notify("commit", "start")
             con.execute("commit")
+            notify("commit", "end")
         except BaseException:
             con.execute("rollback")
             raise

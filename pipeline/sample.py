@@ -1894,8 +1894,12 @@ def write_sample(
     interactions: int = 50_000,
     seed: int = 42,
     end: date = DEFAULT_END,
+    first_id: int = 1,
 ) -> SampleSummary:
-    """Write every sample export under out_dir, then the `.complete` marker."""
+    """Write every sample export under out_dir, then the `.complete` marker.
+
+    `first_id` numbers interactions and orders from there, so an increment generated later
+    (the benchmark's "one new day") does not reuse the ids of the data it lands on."""
     began = time.perf_counter()
     n_customers = customers if customers is not None else default_customers(interactions)
     rng = np.random.default_rng(seed)
@@ -1907,7 +1911,7 @@ def write_sample(
     plan = volume_plan(interactions, window)
     out = _Out(Path(out_dir))
     summary = SampleSummary(n_customers, months, dict.fromkeys(SOURCE_SHARES, 0))
-    next_id = dict.fromkeys((*SOURCE_SHARES, "orders"), 1)
+    next_id = dict.fromkeys((*SOURCE_SHARES, "orders"), first_id)
     state = np.ones(pop.size)  # each customer's current order-rate multiplier
     wrote_letter = np.zeros(pop.size, bool)
     register: Path | None = None
@@ -2008,6 +2012,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="interactions in total across the sources (50000)",
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed (42)")
+    parser.add_argument("--first-id", type=int, default=1,
+                        help="number ids from here (for increments on top of earlier data)")
     parser.add_argument(
         "--end",
         type=date.fromisoformat,
@@ -2028,6 +2034,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         interactions=args.interactions,
         seed=args.seed,
         end=args.end,
+        first_id=args.first_id,
     )
     per_source = ", ".join(f"{k} {v:,}" for k, v in s.lines.items() if k != "surveys")
     print(

@@ -227,7 +227,13 @@ def _classify(con: duckdb.DuckDBPyConnection, target: str) -> None:
     con.execute(sql)
 
 
-def ingest(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
+def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
+    """Read, type, check and classify every new file into temporary batch tables.
+
+    Touches only this connection's temporary tables, so it runs before the run's transaction
+    opens: DuckDB 2.0 loses the rows of a large temporary table that a transaction both filled
+    and then inserted into again (seen at 1M rows), and a crash here leaves the warehouse as is.
+    """
     mappings = load_mappings(cfg.sources_dir)
     result = IngestResult(run_id=cfg.run_id)
     for target in TARGETS:
@@ -271,9 +277,34 @@ def ingest(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
         _classify(con, target)
     result.files = _file_results(con, read_counts) + skipped
     _check_conservation(result)
+    return result
+
+
+def publish_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
+                  result: IngestResult) -> IngestResult:
+    """Validate the staged batch and write it to the warehouse, inside the run's transaction."""
     result.validation_warnings = validate_batch(con, cfg, result)
     _publish(con, cfg, result)
+    _check_ledger(con, cfg, result)
     return result
+
+
+def ingest(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
+    """Both halves, for a caller that manages no transaction (tests, notebooks)."""
+    return publish_batch(con, cfg, stage_batch(con, cfg))
+
+
+def _check_ledger(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: IngestResult) -> None:
+    """What the ledger says was written is what the tables hold for this run."""
+    for target in TARGETS:
+        want = sum(f.staged for f in result.files if f.target == target)
+        got = scalar(con, f"select count(*) from {target} where run_id = ?", [cfg.run_id])
+        if got != want:
+            raise RuntimeError(f"{target}: run {cfg.run_id} wrote {got} rows, ledger says {want}")
+    want = sum(f.quarantined for f in result.files)
+    got = scalar(con, "select count(*) from quarantine where run_id = ?", [cfg.run_id])
+    if got != want:
+        raise RuntimeError(f"quarantine: run {cfg.run_id} wrote {got} rows, ledger says {want}")
 
 
 def _file_results(

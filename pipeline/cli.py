@@ -11,67 +11,74 @@ from pipeline import paths
 from pipeline.config import RunConfig
 from pipeline.errors import UserError
 
+COMMANDS = {
+    "run": "every stage: ingest, map, score, report (what `make report` does)",
+    "ingest": "load new files from every source mapping into the warehouse",
+    "map": "map interactions to touchpoints (--explain ID: which rule mapped it, and why)",
+    "score": "score each interaction delighted / satisfied / dissatisfied, with reasons",
+    "marts": "build customer segments and the metrics marts for a period",
+    "report": "write the PDF work plan and its CSV, PNG and Parquet siblings",
+}
+
 
 def _config(args: argparse.Namespace) -> RunConfig:
-    kwargs = {
-        "warehouse": Path(args.warehouse),
-        "data_dir": Path(args.data_dir),
-        "sources_dir": Path(args.sources),
-        "expectations_dir": Path(args.expectations),
-        "reports_dir": Path(args.reports),
-        "memory_limit": args.memory_limit,
-    }
+    kwargs = {"warehouse": Path(args.warehouse), "data_dir": Path(args.data_dir),
+              "sources_dir": Path(args.sources), "expectations_dir": Path(args.expectations),
+              "reports_dir": Path(args.out), "reference_dir": Path(args.reference),
+              "memory_limit": args.memory_limit, "lang": args.lang,
+              "period_from": args.period_from, "period_to": args.period_to}
     if args.now:
         try:
             kwargs["now"] = datetime.fromisoformat(args.now).replace(tzinfo=None)
         except ValueError:
             raise UserError(f"--now: '{args.now}' is not an ISO date or time") from None
-    for opt in ("lang",):
-        if getattr(args, opt, None):
-            kwargs[opt] = getattr(args, opt)
+    for opt, value in (("--from", args.period_from), ("--to", args.period_to)):
+        if value:
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                raise UserError(f"{opt}: '{value}' is not a date like 2026-07-01") from None
     return RunConfig(**kwargs)
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--warehouse",
-        default=str(paths.WAREHOUSE),
-        help="DuckDB warehouse file (default: %(default)s)",
-    )
-    common.add_argument(
-        "--data-dir",
-        default=str(paths.DATA),
-        help="folder the source mappings' file patterns are relative to",
-    )
+    common.add_argument("--warehouse", default=str(paths.WAREHOUSE),
+                        help="DuckDB warehouse file (default: data/warehouse.duckdb)")
+    common.add_argument("--data-dir", default=str(paths.DATA),
+                        help="folder the source mappings' file patterns are relative to")
     common.add_argument("--sources", default=str(paths.SOURCES), help="source mapping folder")
-    common.add_argument(
-        "--expectations", default=str(paths.EXPECTATIONS), help="expectation suite folder"
-    )
-    common.add_argument("--reports", default=str(paths.REPORTS), help="output folder")
-    common.add_argument("--now", help="the clock for 'future' checks (ISO time; default: now)")
-    common.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit")
+    common.add_argument("--reference", default=str(paths.REFERENCE),
+                        help="reference data folder (catalog, scoring, playbook, labels)")
+    common.add_argument("--expectations", default=str(paths.EXPECTATIONS),
+                        help="expectation suite folder")
+    common.add_argument("--out", "--reports", dest="out", default=str(paths.REPORTS),
+                        help="output folder (default: reports/)")
+    common.add_argument("--from", dest="period_from", metavar="YYYY-MM-DD",
+                        help="first day of the report period (default: last complete quarter)")
+    common.add_argument("--to", dest="period_to", metavar="YYYY-MM-DD",
+                        help="last day of the report period")
+    common.add_argument("--lang", default="en", help="report language: en, ms (default: en)")
+    common.add_argument("--now", help="the run's clock, ISO time (default: now); time stamps "
+                                      "after it are quarantined and it dates the report")
+    common.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit (4GB)")
 
     parser = argparse.ArgumentParser(
-        prog="python -m pipeline", description="Touchpoint analysis: ingest → map → score → report."
-    )
+        prog="python -m pipeline",
+        description="Touchpoint analysis: ingest → map → score → report.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="STAGE")
-    sub.add_parser(
-        "ingest",
-        parents=[common],
-        help="load new files from every source mapping into the warehouse",
-    )
-    run = sub.add_parser("run", parents=[common], help="run every stage (what `make report` does)")
-    run.add_argument("--lang", default="en", help="report language (en, ms)")
+    for name, text in COMMANDS.items():
+        p = sub.add_parser(name, parents=[common], help=text, description=text)
+        if name == "map":
+            p.add_argument("--explain", metavar="ID",
+                           help="say which rule mapped this interaction id; changes nothing")
     return parser
 
 
 def _print_ingest(result) -> None:
     files = result.files
-    print(
-        f"run {result.run_id}: {sum(f.status == 'loaded' for f in files)} file(s) loaded, "
-        f"{sum(f.status == 'already_loaded' for f in files)} already loaded"
-    )
+    print(f"run {result.run_id}: {sum(f.status == 'loaded' for f in files)} file(s) loaded, "
+          f"{sum(f.status == 'already_loaded' for f in files)} already loaded")
     by_source: dict[str, list[int]] = {}
     for f in files:
         t = by_source.setdefault(f.source, [0, 0, 0, 0])
@@ -84,18 +91,53 @@ def _print_ingest(result) -> None:
         print(f"  warning: {w}")
 
 
+def _explain(cfg: RunConfig, interaction_id: str) -> None:
+    from pipeline.touchpoints import explain
+    from pipeline.warehouse import connect
+
+    if not cfg.warehouse.exists():
+        raise UserError(f"{cfg.warehouse}: no warehouse yet; run `python -m pipeline run`")
+    con = connect(cfg.warehouse, cfg.memory_limit, read_only=True)
+    try:
+        print(explain(con, cfg, interaction_id))
+    finally:
+        con.close()
+
+
+def _print_tables(cfg: RunConfig, stages: dict) -> None:
+    from pipeline.marts import touchpoint_table
+    from pipeline.warehouse import connect
+
+    con = connect(cfg.warehouse, cfg.memory_limit, read_only=True)
+    try:
+        print(touchpoint_table(con, cfg.lang))
+    finally:
+        con.close()
+    report = stages.get("report")
+    if report is not None:
+        what = "no data in the period" if report.empty else f"{report.actions} action(s)"
+        print(f"report {report.period} ({what}): {report.pdf}")
+        print(f"  work plan CSV: {report.workplan_csv}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         cfg = _config(args)
-        from pipeline.run import run
+        if args.command == "map" and args.explain:
+            _explain(cfg, args.explain)
+            return 0
+        from pipeline.run import ALL_STAGES, run
 
-        if args.command == "ingest":
-            result = run(cfg, only=("ingest",))
+        only = ALL_STAGES if args.command == "run" else (args.command,)
+        result = run(cfg, only=only)
+        if result.ingest is not None:
             _print_ingest(result.ingest)
-        elif args.command == "run":
-            result = run(cfg)
-            _print_ingest(result.ingest)
+        for name in ("map", "score"):
+            if name in result.stages:
+                print(f"{name}: {_summary(result.stages[name])}")
+        if {"marts", "report"} & set(result.stages):
+            _print_tables(cfg, result.stages)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -103,3 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: nothing committed", file=sys.stderr)
         return 130
     return 0
+
+
+def _summary(out: object) -> str:
+    if isinstance(out, dict):
+        return ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
+                         for k, v in out.items() if not isinstance(v, dict | list))
+    return str(out)

@@ -10,6 +10,11 @@ import duckdb
 
 from pipeline.config import RunConfig, utc_now
 from pipeline.ingest import IngestResult, publish_batch, stage_batch
+from pipeline.marts import build_marts
+from pipeline.outcomes import score_outcomes
+from pipeline.report import build_report
+from pipeline.segments import build_segments
+from pipeline.touchpoints import map_touchpoints
 from pipeline.warehouse import open_warehouse
 
 
@@ -22,9 +27,21 @@ class RunResult:
 Stage = Callable[[duckdb.DuckDBPyConnection, RunConfig], Any]
 
 
+def _build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
+    """Segments, then the marts, for the run's period (all data when none is given)."""
+    return {"segments": build_segments(con, cfg), "marts": build_marts(con, cfg)}
+
+
 def _stages() -> list[tuple[str, Stage]]:
-    """The stages after ingest, in order; each builds its tables inside the run's transaction."""
-    return []
+    """The stages after ingest, in order; each builds its tables inside the run's transaction.
+
+    The report builds segments and marts itself, for its period and the one before (for the
+    change columns), so `marts` runs only when asked for on its own."""
+    return [("map", map_touchpoints), ("score", score_outcomes), ("marts", _build_marts),
+            ("report", build_report)]
+
+
+ALL_STAGES = ("ingest", "map", "score", "report")
 
 
 StageObserver = Callable[[str, str], None]  # (stage name, "start" | "end")
@@ -32,16 +49,17 @@ StageObserver = Callable[[str, str], None]  # (stage name, "start" | "end")
 
 def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
         observer: StageObserver | None = None) -> RunResult:
-    """Run the stages (all, or `only` these) as one all-or-nothing transaction.
+    """Run the stages (`only` these, default ALL_STAGES) as one all-or-nothing transaction.
 
     `observer` hears each stage start and end (the benchmark times them); "commit" is the last.
     """
     notify = observer or (lambda name, event: None)
+    only = only or ALL_STAGES
     result = RunResult()
     with open_warehouse(cfg.warehouse, cfg.memory_limit) as con:
         started = utc_now()
         staged = None
-        if not only or "ingest" in only:
+        if "ingest" in only:
             notify("ingest", "start")
             staged = stage_batch(con, cfg)  # temporary tables only: before the transaction
         con.execute("begin transaction")
@@ -50,7 +68,7 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
                 result.ingest = publish_batch(con, cfg, staged)
                 notify("ingest", "end")
             for name, stage in _stages():
-                if only and name not in only:
+                if name not in only:
                     continue
                 notify(name, "start")
                 result.stages[name] = stage(con, cfg)

@@ -716,3 +716,15 @@ def test_files_of_one_source_keep_their_own_row_numbers_and_column_order(
     assert project.query("select channel, kind, rating, text, language from interactions "
                          "where interaction_id = 'C0'") == [("sms", "complaint", 5.0,
                                                               "reordered", "nl")]
+
+
+def test_value_map_applies_to_free_text_fields_too(project: Project) -> None:
+    project.mapping("calls", CALLS_MAPPING.replace(
+        "      text: Notes\n",
+        "      text: Notes\n      topic: {column: Notes, map: {'Billing / invoice': billing}}\n"))
+    project.file("calls/c.csv", "CallID;CustNo;Start;End;Promise;Queue;Reason;Result;Survey;"
+                 "Notes;Lang\nA;C001;20/03/2026 10:00;;;TEL;INQ;OPEN;;billing / INVOICE ;en\n"
+                 "B;C002;20/03/2026 10:00;;;TEL;INQ;OPEN;;Delivery;en\n")
+    project.run()
+    assert project.query("select topic from interactions order by 1") == [
+        ("Delivery",), ("billing",)]

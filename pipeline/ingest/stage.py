@@ -227,6 +227,12 @@ def staging_sql(
                     )
         else:
             typed = f"trim({r})" if name in _TRIMMED else r
+            if spec.value_map:
+                # Free values (e.g. a topic label) map case-insensitively; others pass as they are.
+                keys = params.add(list(spec.value_map))
+                vals = params.add([str(v) for v in spec.value_map.values()])
+                found = f"map_extract_value(map({keys}, {vals}), lower(trim({r})))"
+                typed = f"coalesce({found}, {typed})"
             typed_cols.append(f"{typed} as {name}")
         if spec.pattern:
             reasons.append(

@@ -1,0 +1,93 @@
+"""Marts: metrics per touchpoint, channel, segment and month, for the report and Parquet export.
+
+Builds `int_interaction_facts` (one row per interaction in the report period), then
+`int_mart_metrics` and `int_mart_reasons` (every grain at once, each metric defined once), then
+one table per mart named in MARTS. Runs after map, score and segments.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.config import RunConfig
+from pipeline.segments import period_bound
+from pipeline.touchpoints import run_sql
+
+_SQL = Path(__file__).parent
+
+# The tables the runner exports as Parquet, one file per table, same name.
+MARTS: tuple[str, ...] = (
+    "mart_touchpoint",
+    "mart_channel",
+    "mart_segment",
+    "mart_month",
+    "mart_touchpoint_month",
+    "mart_touchpoint_reasons",
+    "mart_phrases",
+    "mart_coverage",
+)
+
+_INTERMEDIATE = ("int_interaction_facts", "int_mart_metrics", "int_mart_reasons")
+
+
+def build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
+    """Build the intermediate tables and every mart; return the row count of each mart."""
+    period: dict[str, datetime | None] = {
+        "period_from": period_bound("period_from", cfg.period_from, end=False),
+        "period_to": period_bound("period_to", cfg.period_to, end=True),
+    }
+    run_sql(con, _SQL, "int_interaction_facts", period)
+    for table in _INTERMEDIATE[1:] + MARTS:
+        run_sql(con, _SQL, table)
+    return {table: _count(con, table) for table in MARTS}
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    # `table` comes from MARTS, a fixed set of names, never from input.
+    return con.execute(f'select count(*) from "{table}"').fetchall()[0][0]
+
+
+def touchpoint_table(con: duckdb.DuckDBPyConnection, lang: str = "en") -> str:
+    """mart_touchpoint as plain text for the terminal, with a coverage line under it."""
+    rows = [tuple(r.values()) for r in run_sql(con, _SQL, "touchpoint_table", {"lang": lang})]
+    header = (
+        "touchpoint",
+        "kind",
+        "volume",
+        "delighted%",
+        "satisfied%",
+        "dissatisfied%",
+        "net delight",
+        "CSAT%",
+        "promise kept%",
+    )
+    body = [
+        (name, kind or "", f"{volume:,}", *(_pct(v) for v in rest))
+        for name, kind, volume, *rest in rows
+    ]
+    width = [max(len(str(r[i])) for r in (header, *body)) for i in range(len(header))]
+
+    def line(r: tuple) -> str:
+        left = [str(r[i]).ljust(width[i]) for i in range(2)]
+        right = [str(r[i]).rjust(width[i]) for i in range(2, len(r))]
+        return "  ".join(left + right).rstrip()
+
+    out = [line(header), "  ".join("-" * w for w in width)] + [line(r) for r in body]
+    for total in run_sql(con, _SQL, "coverage_total"):
+        volume, mapped, unmapped, coverage = total.values()
+        out.append(
+            f"coverage: {mapped:,} of {volume:,} interactions mapped ({_pct(coverage)}%), "
+            f"{unmapped:,} unmapped"
+        )
+    return "\n".join(out)
+
+
+def _pct(v: float | None) -> str:
+    if v is None:
+        return "–"
+    text = f"{v:.1f}"
+    return "0.0" if text == "-0.0" else text  # -0.04 rounds to a sign with no number behind it

@@ -1,0 +1,144 @@
+"""Outcomes: score every interaction delighted / satisfied / dissatisfied / unscored.
+
+Builds `interaction_outcomes` (one row per interaction) from `interactions`, with the reason codes
+that decided it, the speed and promise fields and the discouraged phrases found. Thresholds come
+from data/reference/scoring.yaml, channel handling times from touchpoints.yaml, phrases from
+lexicon.yaml (loaded as `ref_channel_expectations`, `ref_phrases`, `ref_phrase_texts`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.config import RunConfig
+from pipeline.reference import Reference, Scoring, load_reference
+from pipeline.touchpoints import install_macros, load_table, run_sql
+
+_SQL = Path(__file__).parent
+
+OUTCOMES = ("delighted", "satisfied", "dissatisfied", "unscored")
+
+# Every reason code: its effect on the outcome with the shipped scoring.yaml, and where a
+# shortfall lies: `service` (the process failed), `staff_language`, `expectation` (every promise
+# was kept but the customer expected more: set expectations, explain; not a staff failure) or
+# `rating` (a low rating with nothing else to go on). scoring.yaml sets the effect of
+# first_contact_resolution (resolution.first_contact) and rating_neutral (rating.three), and which
+# kinds are signals of their own (kind_signals -> kind_<kind>).
+REASON_CODES: dict[str, tuple[str, str | None]] = {
+    "speed_exceeded": ("exceeds", None),
+    "speed_met": ("meets", None),
+    "speed_missed": ("falls_short", "service"),
+    "unresolved_past_promise": ("falls_short", "service"),
+    "first_contact_resolution": ("meets", None),
+    "repeat_contact": ("falls_short", "service"),
+    "reopened": ("falls_short", "service"),
+    "rating_exceeded": ("exceeds", None),
+    "rating_met": ("meets", None),
+    "rating_neutral": ("meets", None),
+    "rating_low": ("falls_short", "rating"),
+    "rating_low_promise_kept": ("falls_short", "expectation"),
+    "discouraged_phrase:<id>": ("falls_short", "staff_language"),
+    "kind_compliment": ("exceeds", None),
+}
+
+_REF_TABLES: dict[str, pa.Schema] = {
+    "ref_channel_expectations": pa.schema(
+        [("channel", pa.string()), ("hours", pa.float64()), ("same_day", pa.bool_())]
+    ),
+    "ref_phrases": pa.schema(
+        [("phrase_id", pa.string()), ("language", pa.string()), ("variant", pa.string())]
+    ),
+    "ref_phrase_texts": pa.schema(
+        [
+            ("phrase_id", pa.string()),
+            ("language", pa.string()),
+            ("label", pa.string()),
+            ("alternative", pa.string()),
+        ]
+    ),
+}
+
+
+def install_scoring_reference(con: duckdb.DuckDBPyConnection, ref: Reference) -> None:
+    """Load channel expectations and the lexicon into their ref_ tables (replacing them)."""
+    install_macros(con)
+    rows: dict[str, list[dict[str, Any]]] = {t: [] for t in _REF_TABLES}
+    for c in ref.catalog.channels:
+        rows["ref_channel_expectations"].append(
+            {"channel": c.channel, "hours": c.hours, "same_day": c.same_day}
+        )
+    for p in ref.lexicon.phrases:
+        for v in p.variants:
+            rows["ref_phrases"].append(
+                {"phrase_id": p.id, "language": v.language, "variant": v.text}
+            )
+        for lang in sorted(set(p.labels) | set(p.alternatives)):
+            rows["ref_phrase_texts"].append(
+                {
+                    "phrase_id": p.id,
+                    "language": lang,
+                    "label": p.labels.get(lang),
+                    "alternative": p.alternatives.get(lang),
+                }
+            )
+    for table, schema in _REF_TABLES.items():
+        load_table(con, _SQL, table, schema, rows[table])
+
+
+def as_of(con: duckdb.DuckDBPyConnection, cfg: RunConfig, scoring: Scoring) -> datetime:
+    """The time open tickets and repeat windows are judged at (naive UTC).
+
+    `clock`: the run clock. `data`: the latest time stamp in the interactions, never later than the
+    clock, so re-scoring the same export gives the same rows whatever day it runs.
+    """
+    now = utc_naive(cfg.now)
+    if scoring.as_of == "clock":
+        return now
+    latest = run_sql(con, _SQL, "as_of")[0]["data_as_of"]
+    return now if latest is None else min(latest, now)
+
+
+def utc_naive(t: datetime) -> datetime:
+    """A clock value as the warehouse stores time: naive UTC."""
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo is not None else t
+
+
+def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
+    """Build `interaction_outcomes`; return counts per outcome and the as-of time used."""
+    ref = load_reference(cfg.reference_dir)
+    install_scoring_reference(con, ref)
+    s = ref.scoring
+    at = as_of(con, cfg, s)
+    pattern = run_sql(con, _SQL, "phrase_pattern")[0]["phrase_pattern"]
+    kinds_by_effect = {
+        e: [k for k, v in s.kind_signals.items() if v == e]
+        for e in ("exceeds", "meets", "falls_short")
+    }
+    run_sql(
+        con,
+        _SQL,
+        "interaction_outcomes",
+        {
+            "as_of": at,
+            "well_inside_fraction": s.speed.well_inside_fraction,
+            "channel_kinds": list(s.speed.channel_expectation_kinds),
+            "midnight_is_date": s.speed.midnight_promise_is_date,
+            "business_timezone": s.speed.business_timezone,
+            "repeat_window_days": s.resolution.repeat_window_days,
+            "resolution_kinds": list(s.resolution.kinds),
+            "first_contact": s.resolution.first_contact,
+            "rating_three": s.rating_three,
+            "kind_exceeds": kinds_by_effect["exceeds"],
+            "kind_meets": kinds_by_effect["meets"],
+            "kind_falls_short": kinds_by_effect["falls_short"],
+            "skip_kinds": list(s.skip_kinds),
+            "phrase_pattern": pattern,
+        },
+    )
+    (counts,) = run_sql(con, _SQL, "summary")
+    return {**counts, "as_of": at}

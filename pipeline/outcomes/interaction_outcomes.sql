@@ -1,0 +1,300 @@
+-- interaction_outcomes: one row per interaction (key: source, interaction_id).
+-- Expectation against perception: each signal (speed, resolution, rating, kind, staff language)
+-- exceeds, meets or falls short of what the customer expected. Any shortfall -> dissatisfied;
+-- else any exceedance -> delighted; else any signal met -> satisfied; no signal -> unscored.
+-- Time stamps are naive UTC; $as_of is the time open tickets and repeat windows are judged at.
+-- Hours are rounded to 4 decimals (an end-of-day deadline is 23:59:59.999999).
+-- Each step adds columns to the one before (no self-joins); only phrase hits are joined back.
+create or replace table interaction_outcomes as
+with
+
+interactions as (
+    select
+        source,
+        interaction_id,
+        customer_id,
+        occurred_at,
+        lower(trim(channel)) as channel,
+        lower(trim(kind)) as kind,
+        lower(trim(topic)) as topic,
+        promised_by,
+        promise_kept,
+        resolved_at,
+        lower(trim(status)) as status,
+        round(rating) as rating,
+        lower(trim(language)) as language,
+        text
+    from interactions
+),
+
+channels as (
+    select * from ref_channel_expectations
+),
+
+phrases as (
+    select * from ref_phrases
+),
+
+-- which signals apply: the kind decides (a null kind: no channel time, no resolution)
+flagged as (
+    select
+        i.*,
+        c.hours as channel_hours,
+        coalesce(c.same_day, false) as channel_same_day,
+        c.channel is not null
+        and coalesce(list_contains(cast($channel_kinds as varchar[]), i.kind), false)
+            as held_to_channel,
+        coalesce(list_contains(cast($resolution_kinds as varchar[]), i.kind), false)
+        and i.customer_id is not null
+        and i.topic is not null as repeat_knowable,
+        coalesce(list_contains(cast($resolution_kinds as varchar[]), i.kind), false)
+            as asks_resolution
+    from interactions as i
+    left join channels as c
+        on c.channel = i.channel
+),
+
+-- speed: the deadline the customer was given, or the channel's expected handling time;
+-- resolution: the next contact by the same customer on the same topic (contacts that ask for one)
+timed as (
+    select
+        *,
+        case
+            when promised_by is not null then 'promised_by'
+            when promise_kept is not null then 'promise_kept'
+            when held_to_channel then 'channel'
+        end as promise_source,
+        case
+            -- a date-only promise holds until the end of that day
+            when promised_by is not null and $midnight_is_date
+                and promised_by = date_trunc('day', promised_by)
+                then promised_by + interval 1 day - interval 1 microsecond
+            when promised_by is not null then promised_by
+            when promise_kept is not null or not held_to_channel then null
+            -- same day: the end of the contact's local calendar day, back in UTC
+            when channel_same_day then timezone(
+                'UTC',
+                timezone(
+                    $business_timezone,
+                    date_trunc('day', timezone($business_timezone, timezone('UTC', occurred_at)))
+                    + interval 1 day
+                )
+            ) - interval 1 microsecond
+            else occurred_at + to_microseconds(cast(round(channel_hours * 3600e6) as bigint))
+        end as deadline,
+        case
+            when repeat_knowable then lead(occurred_at) over (
+                partition by repeat_knowable, customer_id, topic
+                order by occurred_at, source, interaction_id
+            )
+        end as next_contact_at
+    from flagged
+),
+
+speed as (
+    select
+        *,
+        round(date_diff('microsecond', occurred_at, deadline) / 3600e6, 4) as expected_hours,
+        case
+            when resolved_at >= occurred_at
+                then round(date_diff('microsecond', occurred_at, resolved_at) / 3600e6, 4)
+        end as ttr_hours,
+        -- the time stamps decide when they can; else the export's own promise_kept flag
+        case
+            when deadline is not null and resolved_at >= occurred_at then case
+                when deadline > occurred_at
+                    and date_diff('microsecond', occurred_at, resolved_at)
+                    <= $well_inside_fraction * date_diff('microsecond', occurred_at, deadline)
+                    then 'speed_exceeded'
+                when resolved_at <= deadline then 'speed_met'
+                else 'speed_missed'
+            end
+            -- still open (a reopened ticket counts as open until resolved again)
+            when deadline is not null and resolved_at is null
+                and coalesce(status, '') <> 'resolved'
+                and cast($as_of as timestamp) > deadline
+                then 'unresolved_past_promise'
+            when promise_kept then 'speed_met'
+            when not promise_kept then 'speed_missed'
+        end as speed_code,
+        (resolved_at is not null or status in ('resolved', 'reopened')) as is_resolved,
+        case when status is not null then status = 'reopened' end as reopened,
+        case
+            when not repeat_knowable then null
+            when next_contact_at <= occurred_at + to_days(cast($repeat_window_days as integer))
+                then true
+            -- no repeat known yet while the window is still open
+            when occurred_at + to_days(cast($repeat_window_days as integer))
+                <= cast($as_of as timestamp)
+                then false
+        end as repeat_contact
+    from timed
+),
+
+-- staff language: discouraged phrases in the text, reported in the interaction's own language
+-- when that language lists the variant. $phrase_pattern (any variant) skips texts with none.
+phrase_texts as (
+    select source, interaction_id, language, norm
+    from (
+        select source, interaction_id, language, tp_norm(text) as norm
+        from interactions
+        where text is not null
+            and not coalesce(list_contains(cast($skip_kinds as varchar[]), kind), false)
+    )
+    where regexp_matches(norm, $phrase_pattern)
+),
+
+phrase_hits as (
+    select
+        t.source,
+        t.interaction_id,
+        p.phrase_id,
+        coalesce(min(p.language) filter (where p.language = t.language), min(p.language))
+            as language
+    from phrase_texts as t
+    inner join phrases as p
+        on contains(t.norm, p.pattern)
+    group by t.source, t.interaction_id, p.phrase_id
+),
+
+phrases_found as (
+    select
+        source,
+        interaction_id,
+        list({'phrase_id': phrase_id, 'language': language} order by phrase_id) as phrases,
+        list('discouraged_phrase:' || phrase_id order by phrase_id) as phrase_codes
+    from phrase_hits
+    group by source, interaction_id
+),
+
+signals as (
+    select
+        s.*,
+        case
+            when s.speed_code in ('speed_exceeded', 'speed_met') then true
+            when s.speed_code in ('speed_missed', 'unresolved_past_promise') then false
+        end as promise_kept_now,
+        case
+            when not s.asks_resolution then null
+            when s.reopened or s.repeat_contact then false
+            when s.repeat_contact is null then null
+            else s.is_resolved
+        end as first_contact_resolution,
+        case
+            when s.rating = 5 then 'exceeds'
+            when s.rating = 4 then 'meets'
+            when s.rating = 3 then $rating_three
+            when s.rating in (1, 2) then 'falls_short'
+        end as rating_effect,
+        case
+            when s.kind is null then null
+            when list_contains(cast($kind_exceeds as varchar[]), s.kind) then 'exceeds'
+            when list_contains(cast($kind_meets as varchar[]), s.kind) then 'meets'
+            when list_contains(cast($kind_falls_short as varchar[]), s.kind) then 'falls_short'
+        end as kind_effect,
+        coalesce(p.phrases, []) as phrases,
+        coalesce(p.phrase_codes, []::varchar[]) as phrase_codes
+    from speed as s
+    left join phrases_found as p
+        on p.source = s.source and p.interaction_id = s.interaction_id
+),
+
+-- every signal as a reason code and its effect: exceeds, meets or falls_short
+codes as (
+    select
+        *,
+        case
+            when speed_code = 'speed_exceeded' then 'exceeds'
+            when speed_code = 'speed_met' then 'meets'
+            when speed_code is not null then 'falls_short'
+        end as speed_effect,
+        case when reopened then 'reopened' end as reopen_code,
+        case when repeat_contact then 'repeat_contact' end as repeat_code,
+        case when first_contact_resolution then 'first_contact_resolution' end as fcr_code,
+        case when first_contact_resolution then $first_contact end as fcr_effect,
+        case when kind_effect is not null then 'kind_' || kind end as kind_code,
+        -- shortfalls of the service itself, not counting the customer's own rating
+        speed_code in ('speed_missed', 'unresolved_past_promise')
+        or coalesce(reopened, false)
+        or coalesce(repeat_contact, false)
+        or coalesce(kind_effect = 'falls_short', false) as process_shortfall,
+        len(phrase_codes) > 0 as phrase_shortfall
+    from signals
+),
+
+rated as (
+    select
+        *,
+        case
+            when rating = 5 then 'rating_exceeded'
+            when rating = 4 then 'rating_met'
+            when rating = 3 then 'rating_neutral'
+            -- a low rating although every promise was kept: the expectation was set wrong
+            when rating_effect = 'falls_short' and not coalesce(process_shortfall, false)
+                and not phrase_shortfall and promise_kept_now
+                then 'rating_low_promise_kept'
+            when rating in (1, 2) then 'rating_low'
+        end as rating_code
+    from codes
+),
+
+decided as (
+    select
+        *,
+        case
+            when coalesce(process_shortfall, false) or phrase_shortfall
+                or rating_effect = 'falls_short' then 'falls_short'
+            when 'exceeds' in (speed_effect, fcr_effect, rating_effect, kind_effect) then 'exceeds'
+            when 'meets' in (speed_effect, fcr_effect, rating_effect, kind_effect) then 'meets'
+        end as decided_by
+    from rated
+),
+
+final as (
+    select
+        source,
+        interaction_id,
+        case decided_by
+            when 'falls_short' then 'dissatisfied'
+            when 'exceeds' then 'delighted'
+            when 'meets' then 'satisfied'
+            else 'unscored'
+        end as outcome,
+        -- list_distinct drops the nulls: the signals an interaction does not carry
+        list_sort(list_distinct(
+            [speed_code, reopen_code, repeat_code, fcr_code, rating_code, kind_code]
+            || phrase_codes
+        )) as reasons,
+        list_sort(list_distinct(
+            [
+                case when speed_effect = decided_by then speed_code end,
+                case when decided_by = 'falls_short' then reopen_code end,
+                case when decided_by = 'falls_short' then repeat_code end,
+                case when fcr_effect = decided_by then fcr_code end,
+                case when rating_effect = decided_by then rating_code end,
+                case when kind_effect = decided_by then kind_code end
+            ]
+            || case when decided_by = 'falls_short' then phrase_codes else []::varchar[] end
+        )) as deciding_reasons,
+        case
+            when decided_by <> 'falls_short' or decided_by is null then null
+            when process_shortfall then 'service'
+            when phrase_shortfall then 'staff_language'
+            when rating_code = 'rating_low_promise_kept' then 'expectation'
+            else 'rating'
+        end as dissatisfied_cause,
+        promise_source,
+        deadline,
+        expected_hours,
+        ttr_hours,
+        promise_kept_now as promise_kept,
+        is_resolved,
+        first_contact_resolution,
+        repeat_contact,
+        reopened,
+        phrases
+    from decided
+)
+
+-- no order by: the rows are a set, and sorting a million of them costs more than building them
+select * from final

@@ -1,0 +1,272 @@
+"""Report: the touchpoint work plan as PDF, with CSV, PNG and Parquet siblings for analysts.
+
+`build_report(con, cfg)` runs last. It settles the period (cfg.period_from / period_to, else the
+last complete calendar quarter in the data) and the previous one (the quarter before, or as many
+days just before), builds segments and marts for the previous period to keep its comparison
+figures, then for the report period (left in the warehouse, so the Parquet export and the PDF show
+the same numbers), reads them into a ReportData, computes the work plan from the playbook, and
+writes everything atomically into cfg.reports_dir:
+
+    touchpoint-workplan-<period>.pdf     the document ops teams read
+    workplan-<period>.csv                the work plan, one row per action, spreadsheet-safe
+    <period>/charts/<chart>.png|.csv     each chart and the table it was drawn from
+    <period>/marts/<mart>.parquet        every mart of pipeline.marts.MARTS
+A language other than English adds its code: touchpoint-workplan-2026-Q3-ms.pdf,
+workplan-2026-Q3-ms.csv, 2026-Q3/charts-ms/ (the marts are the same in every language).
+
+The only clock in the document is cfg.now (the report date): same data, same cfg.now, same PDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import RunConfig
+from pipeline.errors import UserError
+from pipeline.marts import MARTS, build_marts
+from pipeline.reference import load_reference
+from pipeline.report import gather
+from pipeline.report.charts import Chart, build_charts
+from pipeline.report.document import render_pdf
+from pipeline.report.export import write_bytes, write_csv, write_parquet
+from pipeline.report.labels import Labels, load_labels
+from pipeline.report.model import Period, ReportData, SegmentCount, quarter_end
+from pipeline.report.playbook import Playbook, load_playbook
+from pipeline.report.workplan import with_quadrants, work_plan, workplan_table
+from pipeline.segments import build_segments
+
+NO_DATA_LABEL = "no-data"
+# Tables the report needs from earlier stages (map, score).
+_NEEDS = ("interactions", "interaction_touchpoints", "interaction_outcomes")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    period: str  # 2026-Q3, 2026-07-01_2026-08-15, or no-data
+    lang: str
+    pdf: Path
+    workplan_csv: Path
+    charts: list[Path] = field(default_factory=list)  # PNG and CSV per chart
+    marts: list[Path] = field(default_factory=list)
+    actions: int = 0
+    empty: bool = False
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.pdf, self.workplan_csv, *self.charts, *self.marts]
+
+
+def build_report(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> ReportResult:
+    """Build marts for the report period, then write the PDF and its siblings (see module doc)."""
+    labels = load_labels(cfg.reference_dir, cfg.lang)
+    ref = load_reference(cfg.reference_dir)
+    playbook = load_playbook(cfg.reference_dir, tuple(t.id for t in ref.catalog.touchpoints))
+    for table in _NEEDS:
+        if not gather.table_exists(con, table):
+            raise UserError(
+                f"the report needs table {table!r}: run every stage (python -m pipeline run)"
+            )
+    period, previous = resolve_period(con, cfg)
+    data = report_data(con, cfg, labels, playbook, period, previous)
+    return write_report(con, data, labels, cfg.reports_dir)
+
+
+def _parse_day(name: str, value: str) -> date:
+    try:
+        return datetime.fromisoformat(value.strip()).date()
+    except ValueError:
+        raise UserError(f"{name}: {value!r} is not a date like 2026-07-01") from None
+
+
+def quarter_start(d: date) -> date:
+    return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+
+
+def resolve_period(
+    con: duckdb.DuckDBPyConnection, cfg: RunConfig
+) -> tuple[Period | None, Period | None]:
+    """(period, previous). The period is cfg's, or the last complete quarter in the data (the
+    quarter holding the latest data when no earlier quarter has any); previous is None when it
+    holds no interactions. (None, None): the warehouse has no interactions and no period was set.
+    """
+    span = gather.query(con, "data_span")[0]
+    last = span["last_at"].date() if span["last_at"] else None
+    if cfg.period_from or cfg.period_to:
+        end = _parse_day("--to", cfg.period_to) if cfg.period_to else None
+        start = _parse_day("--from", cfg.period_from) if cfg.period_from else None
+        if start is None:
+            start = quarter_start(end)  # type: ignore[arg-type]
+        if end is None:
+            end = max(last, start) if last else start
+        if start > end:
+            raise UserError(f"--from {start} is after --to {end}")
+        period = Period(start, end)
+    elif last is None:
+        return None, None
+    else:
+        q = quarter_start(last)
+        if last == quarter_end(q):
+            period = Period(q, quarter_end(q))
+        else:
+            prev_q = quarter_start(q - timedelta(days=1))
+            if span["first_at"].date() <= quarter_end(prev_q):
+                period = Period(prev_q, quarter_end(prev_q))
+            else:  # all the data is in the quarter still running
+                period = Period(q, quarter_end(q), partial=True)
+    previous = period.previous()
+    if _count(con, previous) == 0:
+        previous = None
+    return period, previous
+
+
+def _count(con: duckdb.DuckDBPyConnection, period: Period) -> int:
+    rows = gather.query(
+        con,
+        "period_count",
+        {"period_from": period.start.isoformat(), "period_to": period.end.isoformat()},
+    )
+    return int(rows[0]["interactions"])
+
+
+def _build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig, period: Period) -> None:
+    """Segments over the window ending with the period, then the marts of the period."""
+    # segments: their own window back from the period's end, unless the user set a start
+    seg_from = period.start.isoformat() if cfg.period_from else None
+    build_segments(con, replace(cfg, period_from=seg_from, period_to=period.end.isoformat()))
+    build_marts(
+        con, replace(cfg, period_from=period.start.isoformat(), period_to=period.end.isoformat())
+    )
+
+
+def report_data(
+    con: duckdb.DuckDBPyConnection,
+    cfg: RunConfig,
+    labels: Labels,
+    playbook: Playbook,
+    period: Period | None,
+    previous: Period | None,
+) -> ReportData:
+    """Everything the document shows, read from marts built for `period` (and `previous`)."""
+    report_date = cfg.now.date()
+    rule = rule_numbers(playbook)
+    if period is None:
+        return ReportData(
+            lang=labels.lang,
+            report_date=report_date,
+            period=None,
+            previous=None,
+            sources=[],
+            overall=None,
+            touchpoints=[],
+            reasons=[],
+            months=[],
+            channels=[],
+            workplan=[],
+            segments=None,
+            retention=gather.retention(con),
+            phrases=[],
+            quality=gather.quality(con, with_coverage=False),
+            rule=rule,
+        )
+    prev_tps = prev_segs = None
+    prev_months: list = []
+    if previous is not None:
+        _build_marts(con, cfg, previous)
+        prev_tps, prev_segs, prev_months = gather.previous_snapshot(con)
+    _build_marts(con, cfg, period)
+
+    tps = gather.touchpoints(con, labels.lang, prev_tps)
+    overall = gather.overall(tps)
+    tps = with_quadrants(tps, overall.net_delight)
+    reasons = gather.reasons(con, playbook.selection.segment_share)
+    quality = gather.quality(con, with_coverage=True)
+    segments = [
+        SegmentCount(
+            r["segment"],
+            r["label"],
+            r["handling"],
+            int(r["customers"]),
+            None if prev_segs is None else prev_segs.get(r["segment"], 0),
+        )
+        for r in gather.segment_rows(con, labels.lang)
+    ]
+    return ReportData(
+        lang=labels.lang,
+        report_date=report_date,
+        period=period,
+        previous=previous,
+        sources=[c.source for c in quality.coverage if c.source != "(all)" and c.volume],
+        overall=overall,
+        touchpoints=tps,
+        reasons=reasons,
+        months=prev_months + gather.months(con),
+        channels=gather.channels(con),
+        workplan=work_plan(tps, reasons, playbook, labels, report_date, overall.net_delight),
+        segments=segments,
+        retention=gather.retention(con),
+        phrases=gather.phrases(con, labels.lang),
+        quality=quality,
+        rule=rule,
+    )
+
+
+def rule_numbers(playbook: Playbook) -> dict[str, float]:
+    p, s = playbook.priority, playbook.selection
+    return {
+        "p1_dissatisfied": p.p1_dissatisfied,
+        "p1_volume": p.p1_volume,
+        "p1_reorder": p.p1_reorder_drop,
+        "p1_below_overall": float(p.p1_below_overall),
+        "p2_dissatisfied": p.p2_dissatisfied,
+        "p2_volume": p.p2_volume,
+        "p1_days": playbook.due_days["P1"],
+        "p2_days": playbook.due_days["P2"],
+        "p3_days": playbook.due_days["P3"],
+        "min_scored": s.min_scored,
+        "min_reason_share": s.min_reason_share,
+        "min_reason_n": s.min_reason_n,
+        "max_actions": s.max_actions_per_touchpoint,
+        "act_first": s.act_first,
+    }
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection | None, data: ReportData, labels: Labels, out_dir: Path
+) -> ReportResult:
+    """Render and write every output; marts are exported when a connection is given."""
+    out_dir = Path(out_dir)
+    label = data.period.label if data.period else NO_DATA_LABEL
+    # English keeps the plain names; another language adds its code, so both can sit side by side
+    suffix = "" if labels.lang == "en" else f"-{labels.lang}"
+    charts: list[Chart] = [] if data.empty else build_charts(data, labels)
+    chart_dir = out_dir / label / f"charts{suffix}"
+    pdf = render_pdf(data, labels, charts, chart_folder=f"{label}/charts{suffix}/")
+    pdf_path = write_bytes(out_dir / f"touchpoint-workplan-{label}{suffix}.pdf", pdf)
+    header, rows = workplan_table(data.workplan, labels)
+    csv_path = write_csv(out_dir / f"workplan-{label}{suffix}.csv", header, rows)
+    chart_paths: list[Path] = []
+    for c in charts:
+        if c.png is not None:
+            chart_paths.append(write_bytes(chart_dir / f"{c.name}.png", c.png))
+        chart_paths.append(write_csv(chart_dir / f"{c.name}.csv", c.header, c.rows))
+    mart_paths: list[Path] = []
+    if con is not None and data.period is not None:
+        for table in MARTS:
+            if gather.table_exists(con, table):
+                mart_paths.append(
+                    write_parquet(con, table, out_dir / label / "marts" / f"{table}.parquet")
+                )
+    return ReportResult(
+        period=label,
+        lang=labels.lang,
+        pdf=pdf_path,
+        workplan_csv=csv_path,
+        charts=chart_paths,
+        marts=mart_paths,
+        actions=len(data.workplan),
+        empty=data.empty,
+    )

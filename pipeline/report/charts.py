@@ -1,0 +1,500 @@
+"""The report's four charts, drawn with matplotlib's Agg canvas (no pyplot state), readable in grey.
+
+Each outcome has its own grey level and hatch as well as a colour, and the priority map marks a
+touchpoint's kind by marker shape, so a black-and-white print loses nothing. Every chart comes
+with the table it was drawn from; the caller writes both (PNG at CHART_DPI, and CSV).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; must precede any pyplot import elsewhere in the process
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
+
+from pipeline.report.fonts import chart_text, clean  # noqa: E402
+from pipeline.report.labels import Labels  # noqa: E402
+from pipeline.report.model import KINDS, OUTCOMES, ReportData, TouchpointStats  # noqa: E402
+from pipeline.report.workplan import importance_cut  # noqa: E402
+
+CHART_DPI = 200
+WIDTH_IN = 10.0
+MAX_BARS = 30  # the outcome-mix chart shows this many touchpoints at most (the CSV has all)
+MAX_NAMED_POINTS = 18  # more points than this on the priority map are labelled by number
+
+# colour for the screen, grey level (luminance) and hatch for print: all four differ
+STYLE = {
+    "delighted": {"color": "#1f4e79", "hatch": ""},  # dark
+    "satisfied": {"color": "#9dc3e6", "hatch": ""},  # light
+    "dissatisfied": {"color": "#c55a11", "hatch": "////"},  # middle, striped
+    "unscored": {"color": "#f2f2f2", "hatch": "...."},  # near white, dotted
+}
+# ticks of the resolution chart: an hour, a working day, a day, two days, a week, two weeks, a month
+_HOUR_TICKS = (0.25, 1, 4, 8, 24, 48, 168, 336, 720, 2160)
+KIND_MARKERS = {"communication": "o", "human_contact": "s", "physical": "^"}
+RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "hatch.linewidth": 0.6,
+    "hatch.color": "#333333",
+    "svg.hashsalt": "report",
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str  # file stem: outcome_mix, priority_map, monthly_trend, resolution_by_channel
+    title: str
+    png: bytes | None  # None: no data to draw
+    width_in: float
+    height_in: float
+    header: list[str]
+    rows: list[list[Any]]
+    note: str | None = None
+
+
+def build_charts(data: ReportData, labels: Labels) -> list[Chart]:
+    with matplotlib.rc_context(RC):
+        return [
+            outcome_mix(data, labels),
+            priority_map(data, labels),
+            monthly_trend(data, labels),
+            resolution_by_channel(data, labels),
+        ]
+
+
+def matrix_order(touchpoints: list[TouchpointStats]) -> list[TouchpointStats]:
+    """The matrix's order: by kind (communication, human contact, physical, unmapped), catalog."""
+    rank = {k: i for i, k in enumerate(KINDS)}
+    return sorted(touchpoints, key=lambda t: (rank.get(t.kind, len(KINDS)), t.position))
+
+
+def _png(fig: Figure) -> bytes:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    # no Software/time stamps: the same data gives the same bytes
+    fig.savefig(buf, format="png", dpi=CHART_DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _short(name: str, width: int) -> str:
+    """A name from data, shortened and made safe to draw."""
+    name = clean(name)
+    name = name if len(name) <= width else name[: width - 1].rstrip() + "…"
+    return chart_text(name)
+
+
+def _mix_legend(ax: Any, labels: Labels) -> None:
+    """The outcome legend on the title's line, at the right (keeps the plot area free)."""
+    handles = [
+        Patch(
+            facecolor=STYLE[o]["color"],
+            hatch=STYLE[o]["hatch"],
+            edgecolor="#333333",
+            linewidth=0.4,
+            label=labels(f"outcomes.{o}"),
+        )
+        for o in OUTCOMES
+    ]
+    ax.legend(
+        handles=handles,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncol=4,
+        frameon=False,
+        borderaxespad=0.2,
+    )
+
+
+def outcome_mix(data: ReportData, labels: Labels) -> Chart:
+    tps = [t for t in matrix_order(data.touchpoints) if t.metrics.volume > 0]
+    header = ["touchpoint_id", "touchpoint", "kind", "volume"]
+    header += list(OUTCOMES) + [f"pct_{o}" for o in OUTCOMES]
+    rows = [
+        [t.touchpoint_id, t.name, t.kind, t.metrics.volume]
+        + [t.metrics.mix.count(o) for o in OUTCOMES]
+        + [t.metrics.pct.get(o) for o in OUTCOMES]
+        for t in tps
+    ]
+    title = labels("charts.mix.title")
+    if not tps:
+        return Chart("outcome_mix", title, None, WIDTH_IN, 1.0, header, rows)
+    shown = tps
+    note = None
+    if len(tps) > MAX_BARS:
+        keep = {t.touchpoint_id for t in sorted(tps, key=lambda t: -t.metrics.volume)[:MAX_BARS]}
+        shown = [t for t in tps if t.touchpoint_id in keep]
+        note = labels("charts.mix.top", shown=MAX_BARS, total=len(tps))
+    height = 1.1 + 0.27 * len(shown)
+    fig = Figure(figsize=(WIDTH_IN, height))
+    ax = fig.add_subplot()
+    y = list(range(len(shown)))[::-1]
+    left = [0.0] * len(shown)
+    for o in OUTCOMES:
+        values = [t.metrics.pct.get(o) or 0.0 for t in shown]
+        ax.barh(
+            y,
+            values,
+            left=left,
+            height=0.72,
+            color=STYLE[o]["color"],
+            hatch=STYLE[o]["hatch"],
+            edgecolor="#333333",
+            linewidth=0.3,
+        )
+        # the share written on the bar where it is wide enough to read
+        for yi, lv, v in zip(y, left, values, strict=True):
+            if v >= 7:
+                dark = o == "delighted"
+                ax.text(
+                    lv + v / 2,
+                    yi,
+                    labels.fmt.pct(v),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if dark else "black",
+                    bbox=None if dark else {"fc": "white", "ec": "none", "pad": 0.6, "alpha": 0.85},
+                )
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_yticks(y, [_short(t.name, 34) for t in shown])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(labels("charts.mix.x"))
+    ax.xaxis.set_major_formatter(lambda v, _: labels.fmt.pct(v))
+    ax.set_title(title, loc="left")
+    _mix_legend(ax, labels)
+    fig.tight_layout()
+    return Chart("outcome_mix", title, _png(fig), WIDTH_IN, height, header, rows, note)
+
+
+def priority_map(data: ReportData, labels: Labels) -> Chart:
+    ordered = matrix_order(data.touchpoints)
+    number = {t.touchpoint_id: i for i, t in enumerate(ordered, start=1)}
+    points = [t for t in ordered if t.quadrant is not None]
+    x_cut = importance_cut(data.touchpoints)
+    y_cut = data.overall.net_delight if data.overall else None
+    header = [
+        "number",
+        "touchpoint_id",
+        "touchpoint",
+        "kind",
+        "volume",
+        "volume_share_pct",
+        "net_delight",
+        "quadrant",
+        "importance_cut_pct",
+        "performance_cut",
+    ]
+    rows = [
+        [
+            number[t.touchpoint_id],
+            t.touchpoint_id,
+            t.name,
+            t.kind,
+            t.metrics.volume,
+            t.volume_share,
+            t.metrics.net_delight,
+            t.quadrant,
+            x_cut,
+            y_cut,
+        ]
+        for t in points
+    ]
+    title = labels("charts.priority.title")
+    if not points or x_cut is None or y_cut is None:
+        return Chart("priority_map", title, None, WIDTH_IN, 1.0, header, rows)
+    height = 5.6
+    fig = Figure(figsize=(WIDTH_IN, height))
+    ax = fig.add_subplot()
+    xs = [t.volume_share for t in points]
+    ys = [t.metrics.net_delight for t in points]
+    x_max = max(xs + [x_cut]) * 1.15 + 0.5
+    y_lo = min(ys + [y_cut]) - 12
+    y_hi = max(ys + [y_cut]) + 12
+    ax.set_xlim(0, x_max)
+    ax.set_ylim(max(-105, y_lo), min(105, y_hi))
+    ax.axvline(x_cut, color="#555555", linewidth=0.8, linestyle="--")
+    ax.axhline(y_cut, color="#555555", linewidth=0.8, linestyle="--")
+    corners = {
+        "concentrate_here": (0.99, 0.02, "right", "bottom"),
+        "keep_up": (0.99, 0.98, "right", "top"),
+        "low_priority": (0.01, 0.02, "left", "bottom"),
+        "possible_overkill": (0.01, 0.98, "left", "top"),
+    }
+    corner_texts = []
+    for q, (cx, cy, ha, va) in corners.items():
+        corner_text = ax.text(
+            cx,
+            cy,
+            labels(f"quadrants.{q}"),
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize=9,
+            color="#666666",
+            style="italic",
+        )
+        corner_texts.append(corner_text)
+    for kind in KINDS:
+        ks = [t for t in points if t.kind == kind]
+        if not ks:
+            continue
+        ax.scatter(
+            [t.volume_share for t in ks],
+            [t.metrics.net_delight for t in ks],
+            marker=KIND_MARKERS[kind],
+            s=46,
+            facecolor="white" if kind == "communication" else "#444444",
+            edgecolor="black",
+            linewidth=0.8,
+            label=labels(f"kinds.{kind}"),
+            zorder=3,
+        )
+    ax.set_xlabel(labels("charts.priority.x"))
+    ax.set_ylabel(labels("charts.priority.y"))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
+    ax.xaxis.set_major_formatter(lambda v, _: labels.fmt.pct(v, 0 if v == int(v) else 1))
+    ax.yaxis.set_major_formatter(lambda v, _: labels.fmt.signed(v))
+    ax.set_title(title, loc="left")
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, frameon=False)
+    # labels last: their placement needs the final layout
+    by_name = len(points) <= MAX_NAMED_POINTS
+    texts = [_short(t.name, 26) if by_name else str(number[t.touchpoint_id]) for t in points]
+    _place_labels(fig, ax, points, texts, 7.5 if by_name else 6.5, corner_texts)
+    note = labels("charts.priority.note")
+    if not by_name:
+        note += " " + labels("charts.priority.numbers")
+    return Chart("priority_map", title, _png(fig), WIDTH_IN, height, header, rows, note)
+
+
+# Label positions tried around a point, in points: beside, above/below, diagonal, then farther out
+# (those get a thin leader line).
+_OFFSETS = [
+    (dx * k, dy * k)
+    for k in (1, 2, 3, 4, 5, 6)
+    for dx, dy in ((7, 0), (-7, 0), (0, 8), (0, -8), (7, 8), (-7, 8), (7, -8), (-7, -8))
+]
+
+
+def _place_labels(
+    fig: Figure,
+    ax: Any,
+    points: list[TouchpointStats],
+    texts: list[str],
+    fontsize: float,
+    obstacles: list[Any],
+) -> None:
+    """Greedy placement: biggest touchpoints first, each label at the first offset where it
+    overlaps no label or marker placed so far and stays inside the axes."""
+    FigureCanvasAgg(fig)
+    fig.tight_layout()
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    taken = []
+    for o in obstacles:
+        b = o.get_window_extent(renderer)
+        taken.append(((b.x0, b.y0), (b.x1, b.y1)))
+    for t in points:
+        x, y = ax.transData.transform((t.volume_share, t.metrics.net_delight))
+        taken.append(((x - 5, y - 5), (x + 5, y + 5)))
+    order = sorted(range(len(points)), key=lambda i: (-points[i].metrics.volume, i))
+    for i in order:
+        t = points[i]
+        xy = (t.volume_share, t.metrics.net_delight)
+        chosen = None
+        for k, (dx, dy) in enumerate(_OFFSETS):
+            ha = "left" if dx > 0 else "right" if dx < 0 else "center"
+            va = "bottom" if dy > 0 else "top" if dy < 0 else "center"
+            far = k >= 8
+            ann = ax.annotate(
+                texts[i],
+                xy,
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=fontsize,
+                zorder=4,
+                arrowprops=(
+                    {"arrowstyle": "-", "lw": 0.6, "color": "#333333", "shrinkA": 1, "shrinkB": 4}
+                    if far
+                    else None
+                ),
+            )
+            box = _text_box(ann, renderer)
+            inside = box.x0 >= frame.x0 and box.x1 <= frame.x1
+            inside = inside and box.y0 >= frame.y0 and box.y1 <= frame.y1
+            clash = any(
+                box.x0 < b[1][0] and box.x1 > b[0][0] and box.y0 < b[1][1] and box.y1 > b[0][1]
+                for b in taken
+            )
+            if inside and not clash:
+                chosen = ann
+                break
+            ann.remove()
+        if chosen is None:  # nowhere free: right beside the point, overlapping if it must
+            chosen = ax.annotate(
+                texts[i],
+                xy,
+                xytext=(7, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=fontsize,
+                zorder=4,
+            )
+        box = _text_box(chosen, renderer)
+        taken.append(((box.x0 - 1, box.y0 - 1), (box.x1 + 1, box.y1 + 1)))
+
+
+def _text_box(ann: Any, renderer: Any) -> Any:
+    """The label's own box, without its leader line (which always reaches its point)."""
+    ann.update_positions(renderer)
+    return Text.get_window_extent(ann, renderer)
+
+
+def monthly_trend(data: ReportData, labels: Labels) -> Chart:
+    months = data.months
+    header = ["month", "in_period", "volume"] + list(OUTCOMES) + [f"pct_{o}" for o in OUTCOMES]
+    rows = [
+        [m.month, m.in_period, m.metrics.volume]
+        + [m.metrics.mix.count(o) for o in OUTCOMES]
+        + [m.metrics.pct.get(o) for o in OUTCOMES]
+        for m in months
+    ]
+    title = labels("charts.trend.title")
+    if not months:
+        return Chart("monthly_trend", title, None, WIDTH_IN, 1.0, header, rows)
+    height = 3.3
+    fig = Figure(figsize=(WIDTH_IN, height))
+    ax = fig.add_subplot()
+    xs = list(range(len(months)))
+    bottom = [0.0] * len(months)
+    for o in OUTCOMES:
+        values = [m.metrics.pct.get(o) or 0.0 for m in months]
+        ax.bar(
+            xs,
+            values,
+            bottom=bottom,
+            width=0.62,
+            color=STYLE[o]["color"],
+            hatch=STYLE[o]["hatch"],
+            edgecolor="#333333",
+            linewidth=0.3,
+        )
+        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    # the dissatisfied share written above each month, the figure ops managers track
+    for x, m in zip(xs, months, strict=True):
+        ax.text(
+            x,
+            101.5,
+            labels.fmt.pct(m.metrics.pct.get("dissatisfied")),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="#7f3a0b",
+        )
+    first_in = next((i for i, m in enumerate(months) if m.in_period), None)
+    if first_in:
+        ax.axvline(first_in - 0.5, color="black", linewidth=1.0, linestyle="--")
+    ax.set_xticks(xs, [labels.fmt.month(m.month) for m in months])
+    ax.set_ylim(0, 108)
+    ax.set_ylabel(labels("charts.trend.y"))
+    ax.yaxis.set_major_formatter(lambda v, _: labels.fmt.pct(v) if v <= 100 else "")
+    ax.set_title(title, loc="left")
+    _mix_legend(ax, labels)
+    fig.tight_layout()
+    note = labels("charts.trend.note")
+    return Chart("monthly_trend", title, _png(fig), WIDTH_IN, height, header, rows, note)
+
+
+def resolution_by_channel(data: ReportData, labels: Labels) -> Chart:
+    chans = [c for c in data.channels if c.metrics.volume > 0]
+    header = [
+        "channel",
+        "volume",
+        "resolved_timed",
+        "median_ttr_hours",
+        "median_expected_hours",
+        "promises",
+        "promise_kept_pct",
+    ]
+    rows = [
+        [
+            c.channel,
+            c.metrics.volume,
+            c.metrics.resolved_timed,
+            c.metrics.median_ttr_hours,
+            c.median_expected_hours,
+            c.metrics.promises,
+            c.metrics.promise_kept_pct,
+        ]
+        for c in chans
+    ]
+    title = labels("charts.ttr.title")
+    drawn = [c for c in chans if c.metrics.median_ttr_hours is not None or c.median_expected_hours]
+    if not drawn:
+        return Chart("resolution_by_channel", title, None, WIDTH_IN, 1.0, header, rows)
+    height = 1.1 + 0.3 * len(drawn)
+    fig = Figure(figsize=(WIDTH_IN, height))
+    ax = fig.add_subplot()
+    y = list(range(len(drawn)))[::-1]
+    bar = 0.38
+    series = [
+        ("resolved", [c.metrics.median_ttr_hours for c in drawn], "#404040", ""),
+        ("promised", [c.median_expected_hours for c in drawn], "white", "////"),
+    ]
+    values = [v for _, vals, _, _ in series for v in vals if v]
+    lo = max(min(values, default=1.0) / 2, 0.1)
+    hi = max(values, default=1.0) * 2.5
+    # a log scale: chat answers in hours and letters in weeks must both be readable
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    for k, (key, vals, color, hatch) in enumerate(series):
+        ys = [yi + (bar / 2 if k == 0 else -bar / 2) for yi in y]
+        ax.barh(
+            ys,
+            [max(v, lo) - lo if v else 0 for v in vals],  # bars start at the axis' left end
+            left=lo,
+            height=bar,
+            color=color,
+            hatch=hatch,
+            edgecolor="black",
+            linewidth=0.5,
+            label=labels(f"charts.ttr.{key}"),
+        )
+        for yi, v in zip(ys, vals, strict=True):
+            text = labels.fmt.hours(v) if v is not None else labels.fmt.spec["missing"]
+            ax.text(max(v or lo, lo) * 1.06, yi, text, va="center", fontsize=7)
+    ticks = [t for t in _HOUR_TICKS if lo <= t <= hi]
+    ax.set_xticks(ticks, [labels.fmt.hours(t) for t in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_yticks(
+        y,
+        [
+            labels(f"channels.{c.channel}")
+            if labels.has(f"channels.{c.channel}")
+            else _short(str(c.channel), 20)
+            for c in drawn
+        ],
+    )
+    ax.set_xlabel(labels("charts.ttr.x"))
+    ax.set_title(title, loc="left")
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False)
+    fig.tight_layout()
+    return Chart("resolution_by_channel", title, _png(fig), WIDTH_IN, height, header, rows)

@@ -1,0 +1,791 @@
+"""Render ReportData as the PDF work plan (ReportLab platypus), A4 landscape.
+
+Every text that comes from data or from the labels file goes through `esc`: characters the font
+cannot draw are replaced, then XML-escaped, so markup in a touchpoint name or note prints
+literally and can never inject into the PDF. Tables repeat their header row on every page and
+wrap long names; page numbers ("Page 3 of 12") need the page count, hence the two-pass canvas.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    Image,
+    KeepTogether,
+    LongTable,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    TableStyle,
+)
+
+from pipeline.report.charts import Chart, matrix_order
+from pipeline.report.fonts import FONT, FONT_BOLD, FONT_ITALIC, MAX_TEXT, clean, register_fonts
+from pipeline.report.labels import Labels
+from pipeline.report.model import OUTCOMES, RETENTION_GROUPS, ReportData, WorkPlanRow
+from pipeline.report.workplan import expectation, finding, kpi_gap, kpi_value
+
+PAGE = landscape(A4)
+MARGIN = 1.5 * cm
+FRAME_W = PAGE[0] - 2 * MARGIN
+FRAME_H = PAGE[1] - 2 * MARGIN - 0.6 * cm  # room for the footer
+CHART_SPAN = 0.86  # charts a little narrower than the text: less height, same legibility
+
+GREY_HEAD = colors.HexColor("#d9d9d9")
+GREY_GROUP = colors.HexColor("#efefef")
+GREY_LINE = colors.HexColor("#808080")
+
+
+# --- safe text ---------------------------------------------------------------------------------
+
+
+def esc(text: Any, limit: int = MAX_TEXT) -> str:
+    """Text for a Paragraph: cleaned, then XML-escaped (markup shows literally)."""
+    return escape(clean(text, limit))
+
+
+# --- styles ------------------------------------------------------------------------------------
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=11.5, alignment=TA_LEFT)
+    s = {
+        "body": base,
+        "small": ParagraphStyle("small", base, fontSize=7.5, leading=9.2),
+        "cell": ParagraphStyle("cell", base, fontSize=7.5, leading=9),
+        "cell_r": ParagraphStyle("cell_r", base, fontSize=7.5, leading=9, alignment=TA_RIGHT),
+        "head": ParagraphStyle("head", base, fontName=FONT_BOLD, fontSize=7.5, leading=9),
+        "head_r": ParagraphStyle(
+            "head_r", base, fontName=FONT_BOLD, fontSize=7.5, leading=9, alignment=TA_RIGHT
+        ),
+        "group": ParagraphStyle("group", base, fontName=FONT_BOLD, fontSize=8, leading=10),
+        "title": ParagraphStyle("title", base, fontName=FONT_BOLD, fontSize=26, leading=31),
+        "subtitle": ParagraphStyle("subtitle", base, fontSize=13, leading=17),
+        "h1": ParagraphStyle("h1", base, fontName=FONT_BOLD, fontSize=15, leading=19, spaceAfter=6),
+        "h2": ParagraphStyle(
+            "h2", base, fontName=FONT_BOLD, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4
+        ),
+        "note": ParagraphStyle(
+            "note", base, fontName=FONT_ITALIC, fontSize=8, leading=10, spaceAfter=4
+        ),
+        "big": ParagraphStyle("big", base, fontSize=10.5, leading=14, spaceAfter=5),
+    }
+    return s
+
+
+# --- page furniture ----------------------------------------------------------------------------
+
+
+def _numbered_canvas(footer_left: str, page_label: str) -> type:
+    """A canvas that holds pages back until the end, so each footer can say 'of N'."""
+
+    class NumberedCanvas(rl_canvas.Canvas):
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._footer(total)
+                super().showPage()
+            super().save()
+
+        def _footer(self, total: int) -> None:
+            self.saveState()
+            self.setFont(FONT, 7.5)
+            self.setFillColor(colors.HexColor("#404040"))
+            y = MARGIN - 0.6 * cm
+            self.drawString(MARGIN, y, footer_left)
+            self.drawRightString(
+                PAGE[0] - MARGIN, y, page_label.format(page=self._pageNumber, pages=total)
+            )
+            self.setStrokeColor(GREY_LINE)
+            self.setLineWidth(0.4)
+            self.line(MARGIN, y + 0.35 * cm, PAGE[0] - MARGIN, y + 0.35 * cm)
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+class _Bookmark(Flowable):
+    """An invisible mark that adds a section to the PDF outline (the reader's side panel)."""
+
+    def __init__(self, key: str, title: str):
+        super().__init__()
+        self.key, self.title = key, title
+        self.width = self.height = 0
+
+    def draw(self) -> None:
+        self.canv.bookmarkPage(self.key)
+        self.canv.addOutlineEntry(self.title, self.key, level=0)
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+class _Doc:
+    def __init__(self, data: ReportData, labels: Labels, charts: list[Chart], chart_folder: str):
+        register_fonts()
+        self.d, self.L, self.f = data, labels, labels.fmt
+        self.charts, self.chart_folder = charts, chart_folder
+        self.s = _styles()
+        self.story: list[Flowable] = []
+        self._section = 0
+
+    # text helpers
+    def p(self, text: Any, style: str = "body") -> Paragraph:
+        return Paragraph(esc(text), self.s[style])
+
+    def cell(self, text: Any, right: bool = False, bold: bool = False) -> Paragraph:
+        t = esc(text)
+        return Paragraph(f"<b>{t}</b>" if bold else t, self.s["cell_r" if right else "cell"])
+
+    def lines(self, parts: Sequence[Any], style: str = "cell") -> Paragraph:
+        """Several texts in one cell, one per line."""
+        return Paragraph("<br/>".join(esc(x) for x in parts if x not in (None, "")), self.s[style])
+
+    def heading(self, key: str) -> None:
+        self._section += 1
+        title = f"{self._section}. {self.L(f'sections.{key}')}"
+        self.story.append(_Bookmark(key, clean(title)))
+        self.story.append(self.p(title, "h1"))
+
+    def table(
+        self,
+        header: Sequence[str],
+        rows: list[list[Any]],
+        widths: Sequence[float],
+        right: Sequence[int] = (),
+        extra: Sequence[tuple] = (),
+        span: float = 1.0,
+    ) -> LongTable:
+        """A table whose header repeats on every page; `widths` are relative, the table takes
+        `span` of the frame's width."""
+        head = [
+            Paragraph(esc(h), self.s["head_r" if i in right else "head"])
+            for i, h in enumerate(header)
+        ]
+        body = [
+            [
+                c if isinstance(c, Flowable) else self.cell(c, right=i in right)
+                for i, c in enumerate(row)
+            ]
+            for row in rows
+        ]
+        total = sum(widths)
+        t = LongTable(
+            [head] + body,
+            colWidths=[FRAME_W * span * w / total for w in widths],
+            repeatRows=1,
+            hAlign="LEFT",
+        )
+        t.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, 0), GREY_HEAD),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.25, GREY_LINE),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                    *extra,
+                ]
+            )
+        )
+        return t
+
+    def add(self, *items: Flowable) -> None:
+        self.story.extend(items)
+
+    # --- sections ------------------------------------------------------------------------------
+
+    def period_text(self) -> str:
+        per = self.d.period
+        if per is None:
+            return self.f.spec["missing"]
+        text = self.f.range(self.f.date(per.start), self.f.date(per.end))
+        return f"{text} ({per.label})"
+
+    def cover(self) -> None:
+        d, L = self.d, self.L
+        self.add(Spacer(1, 2.2 * cm), self.p(L("title"), "title"), Spacer(1, 0.2 * cm))
+        self.add(self.p(L("subtitle"), "subtitle"), Spacer(1, 1.0 * cm))
+        prev = (
+            self.f.range(self.f.date(d.previous.start), self.f.date(d.previous.end))
+            if d.previous
+            else L("cover.no_previous")
+        )
+        period = self.period_text()
+        if d.period is not None and d.period.partial:
+            period += " " + L("cover.partial_period")
+        rows = [
+            [L("cover.period"), period],
+            [L("cover.previous"), prev],
+            [L("cover.report_date"), self.f.date(d.report_date)],
+            [L("cover.sources"), ", ".join(d.sources) or self.f.spec["missing"]],
+        ]
+        t = LongTable(
+            [[self.p(a, "big"), self.p(b, "big")] for a, b in rows],
+            colWidths=[6 * cm, FRAME_W - 6 * cm],
+            hAlign="LEFT",
+        )
+        t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        self.add(t, Spacer(1, 1.0 * cm))
+        self.add(self.p(L("summary.reading_guide"), "h2"))
+        for item in L.get("summary.guide"):
+            self.add(Paragraph("• " + esc(" ".join(str(item).split())), self.s["body"]))
+        self.add(PageBreak())
+
+    def summary(self) -> None:
+        d, L, f = self.d, self.L, self.f
+        self.heading("summary")
+        if d.empty:
+            key = "summary.empty_warehouse" if d.period is None else "summary.empty"
+            self.add(self.p(L(key, period=self.period_text()), "big"))
+            return
+        o = d.overall
+        assert o is not None
+        top = d.quality.top_reasons(3)
+        reasons = ", ".join(f"{r} ({f.int(n)})" for r, n in top) if top else L("summary.none")
+        mix = " · ".join(f"{L(f'outcomes.{k}')} {f.pct(o.pct.get(k))}" for k in OUTCOMES)
+        rows = [
+            [L("summary.sources_count"), f"{f.int(len(d.sources))}: {', '.join(d.sources)}"],
+            [L("summary.rows_analysed"), f.int(o.volume)],
+            [
+                L("summary.quarantined"),
+                f"{f.int(d.quality.quarantined)}; {L('summary.top_reasons', reasons=reasons)}",
+            ],
+            [L("summary.outcome_mix"), mix],
+            [L("summary.net_delight"), f.signed(o.net_delight)],
+            [L("summary.csat"), f.pct(o.csat_pct)],
+            [L("summary.promise_kept"), f.pct(o.promise_kept_pct)],
+        ]
+        self.add(self.p(L("summary.key_figures"), "h2"))
+        t = LongTable(
+            [[self.p(a, "body"), self.p(b, "body")] for a, b in rows],
+            colWidths=[7 * cm, FRAME_W - 7 * cm],
+            hAlign="LEFT",
+        )
+        t.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, GREY_LINE),
+                    ("FONTNAME", (0, 0), (0, -1), FONT_BOLD),
+                ]
+            )
+        )
+        self.add(t)
+        self.add(self.p(L("summary.act_first"), "h2"))
+        first = self.act_first()
+        if not first:
+            self.add(self.p(L("summary.act_first_none")))
+        for i, row in enumerate(first, start=1):
+            sentence = L(
+                "summary.act_first_sentence",
+                touchpoint=row.touchpoint,
+                dissatisfied=f.pct(row.dissatisfied_pct),
+                scored=f.int(row.volume),
+                volume=f.int(row.volume),
+                net=f.signed(self._net(row)),
+                reason_share=f.pct(row.reason_share),
+                reason=L.reason(row.reason),
+                owner=row.owner,
+                due=f.date(row.due),
+                priority=row.priority,
+            )
+            self.add(Paragraph(f"<b>{i}.</b> " + esc(sentence), self.s["big"]))
+
+    def _net(self, row: WorkPlanRow) -> float | None:
+        t = next((t for t in self.d.touchpoints if t.touchpoint_id == row.touchpoint_id), None)
+        return t.metrics.net_delight if t else None
+
+    def act_first(self) -> list[WorkPlanRow]:
+        """The first work-plan row of each of the first N touchpoints in the plan."""
+        seen: set[str] = set()
+        out = []
+        for row in self.d.workplan:
+            if row.touchpoint_id not in seen:
+                seen.add(row.touchpoint_id)
+                out.append(row)
+            if len(out) >= int(self.d.rule.get("act_first", 3)):
+                break
+        return out
+
+    def matrix(self) -> None:
+        d, L, f = self.d, self.L, self.f
+        self.add(PageBreak())
+        self.heading("matrix")
+        prev = (
+            self.f.range(self.f.date(d.previous.start), self.f.date(d.previous.end))
+            if d.previous
+            else L("cover.no_previous")
+        )
+        self.add(self.p(L("matrix.intro", previous=prev), "note"))
+        header = [
+            "#",
+            L("matrix.touchpoint"),
+            L("matrix.volume"),
+            L("matrix.delighted"),
+            L("matrix.satisfied"),
+            L("matrix.dissatisfied"),
+            L("outcomes.unscored"),
+            L("matrix.net_delight"),
+            L("matrix.csat"),
+            L("matrix.promise_kept"),
+            L("matrix.median_ttr"),
+            L("matrix.change"),
+        ]
+        rows: list[list[Any]] = []
+        extra: list[tuple] = []
+        current_kind: object = object()
+        for n, t in enumerate(matrix_order(d.touchpoints), start=1):
+            if t.kind is None and t.metrics.volume == 0:
+                continue  # an empty `unmapped` row says nothing
+            if t.kind != current_kind:
+                current_kind = t.kind
+                r = len(rows) + 1
+                rows.append([self.cell(L(f"kinds.{t.kind or 'none'}"), bold=True)] + [""] * 11)
+                extra += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), GREY_GROUP)]
+            m = t.metrics
+            if d.previous is None:
+                change = f.spec["missing"]
+            elif not t.prev_volume:
+                change = L("matrix.new") if m.volume else f.spec["missing"]
+            else:
+                change = f.points(t.change)
+            rows.append(
+                [
+                    str(n),
+                    t.name,
+                    f.int(m.volume),
+                    *(f.pct(m.pct.get(o)) for o in OUTCOMES),
+                    f.signed(m.net_delight),
+                    f.pct(m.csat_pct),
+                    f.pct(m.promise_kept_pct),
+                    f.hours(m.median_ttr_hours),
+                    change,
+                ]
+            )
+        o = d.overall
+        assert o is not None
+        r = len(rows) + 1
+        rows.append(
+            [
+                "",
+                self.cell(L("matrix.total"), bold=True),
+                self.cell(f.int(o.volume), right=True, bold=True),
+                *(self.cell(f.pct(o.pct.get(k)), right=True, bold=True) for k in OUTCOMES),
+                self.cell(f.signed(o.net_delight), right=True, bold=True),
+                self.cell(f.pct(o.csat_pct), right=True, bold=True),
+                self.cell(f.pct(o.promise_kept_pct), right=True, bold=True),
+                "",
+                "",
+            ]
+        )
+        extra.append(("LINEABOVE", (0, r), (-1, r), 0.8, colors.black))
+        widths = [0.45, 3.6, 1.1, 1.0, 1.0, 1.1, 1.0, 1.0, 0.9, 1.0, 1.2, 1.2]
+        self.add(self.table(header, rows, widths, right=range(2, 12), extra=extra))
+        unmapped = next((t for t in d.touchpoints if t.kind is None), None)
+        if unmapped is not None and unmapped.metrics.volume:
+            self.add(Spacer(1, 4))
+            self.add(
+                self.p(
+                    L(
+                        "matrix.unmapped_note",
+                        count=f.int(unmapped.metrics.volume),
+                        name=unmapped.name,
+                    ),
+                    "note",
+                )
+            )
+
+    def charts_section(self) -> None:
+        self.add(PageBreak())
+        self.heading("charts")
+        self.add(self.p(self.L("charts.intro", folder=self.chart_folder), "note"))
+        for i, c in enumerate(self.charts):
+            block: list[Flowable] = []
+            if c.png is None:
+                block += [self.p(c.title, "h2"), self.p(self.L("charts.no_data"), "note")]
+            else:
+                w = FRAME_W * CHART_SPAN
+                h = w * c.height_in / c.width_in
+                limit = FRAME_H - 3.4 * cm  # room for the section heading and the note
+                if h > limit:  # a tall chart shrinks to the page
+                    w, h = w * limit / h, limit
+                block.append(Image(io.BytesIO(c.png), width=w, height=h, hAlign="LEFT"))
+            if c.note:
+                block.append(self.p(c.note, "note"))
+            block.append(Spacer(1, 0.3 * cm))
+            if i:
+                self.add(CondPageBreak(min(FRAME_H, _height(block))))
+            self.add(KeepTogether(block))
+
+    def workplan(self) -> None:
+        d, L, f = self.d, self.L, self.f
+        self.add(PageBreak())
+        self.heading("workplan")
+        self.add(self.p(L("workplan.intro"), "note"))
+        self.rule()
+        if not d.workplan:
+            self.add(self.p(L("workplan.none"), "big"))
+        else:
+            header = [
+                L("workplan.priority"),
+                L("workplan.touchpoint"),
+                " · ".join(
+                    [L("workplan.expectation"), L("workplan.performance"), L("workplan.gap")]
+                ),
+                L("workplan.split"),
+                L("workplan.importance"),
+                L("workplan.finding"),
+                L("workplan.action"),
+                " · ".join([L("workplan.owner"), L("workplan.due"), L("workplan.status")]),
+                L("workplan.kpi"),
+            ]
+            rows = []
+            for r in d.workplan:
+                stage = L(f"stages.{r.stage}") if L.has(f"stages.{r.stage}") else r.stage
+                action = r.action + (" " + r.segment_note if r.segment_note else "")
+                rows.append(
+                    [
+                        Paragraph(f"<b>{esc(r.priority)}</b><br/>#{r.rank}", self.s["cell"]),
+                        Paragraph(
+                            f"{esc(stage or '')}<br/><b>{esc(r.touchpoint)}</b>", self.s["cell"]
+                        ),
+                        self.lines(
+                            [
+                                expectation(r, L),
+                                f"{L('workplan.performance')}: "
+                                f"{kpi_value(r.kpi, r.kpi_current, L)}",
+                                f"{L('workplan.gap')}: {kpi_gap(r, L)}",
+                            ]
+                        ),
+                        self.lines(
+                            [
+                                " / ".join(
+                                    f.pct(100.0 * n / r.volume if r.volume else None)
+                                    for n in (r.delighted, r.satisfied, r.dissatisfied)
+                                ),
+                                f"n = {f.int(r.volume)}",
+                            ]
+                        ),
+                        self.lines(
+                            [
+                                L("workplan.share_of_contacts", share=f.pct(r.volume_share, 1)),
+                                L(f"quadrants.{r.quadrant}") if r.quadrant else "",
+                            ]
+                        ),
+                        self.cell(finding(r, L)),
+                        self.cell(action),
+                        self.lines([r.owner, f.date(r.due), L(f"workplan.{r.status}")]),
+                        self.lines(
+                            [
+                                L(f"kpis.{r.kpi}"),
+                                f"{kpi_value(r.kpi, r.kpi_current, L)} → "
+                                f"{kpi_value(r.kpi, r.kpi_target, L)}",
+                            ]
+                        ),
+                    ]
+                )
+            widths = [1.9, 2.5, 3.3, 1.9, 2.3, 3.7, 5.7, 2.2, 2.2]
+            self.add(self.table(header, rows, widths))
+
+    def rule(self) -> None:
+        L, r = self.L, self.d.rule
+        if not r:
+            return
+        f = self.f
+        values = {
+            "p1_dissatisfied": f.pct(100 * r["p1_dissatisfied"]),
+            "p1_volume": f.pct(100 * r["p1_volume"]),
+            "p1_reorder": f.points(100 * r["p1_reorder"], False),
+            "p2_dissatisfied": f.pct(100 * r["p2_dissatisfied"]),
+            "p2_volume": f.pct(100 * r["p2_volume"]),
+            "p1_days": f.int(r["p1_days"]),
+            "p2_days": f.int(r["p2_days"]),
+            "p3_days": f.int(r["p3_days"]),
+            "min_scored": f.int(r["min_scored"]),
+            "min_reason_share": f.pct(100 * r["min_reason_share"]),
+            "min_reason_n": f.int(r["min_reason_n"]),
+            "max_actions": f.int(r["max_actions"]),
+            "worse": " " + L("workplan.rule_p1_worse") if r.get("p1_below_overall") else "",
+        }
+        self.add(Paragraph(f"<b>{esc(L('workplan.rule_heading'))}</b>", self.s["small"]))
+        for key in ("rule_p1", "rule_p2", "rule_p3", "rule_rows"):
+            self.add(Paragraph("• " + esc(L(f"workplan.{key}", **values)), self.s["small"]))
+        self.add(Spacer(1, 0.25 * cm))
+
+    def customers(self) -> None:
+        d, L, f = self.d, self.L, self.f
+        self.add(PageBreak())
+        self.heading("customers")
+        if d.segments is None:
+            self.add(self.p(L("segments.not_computed"), "big"))
+            return
+        prev = (
+            self.f.range(self.f.date(d.previous.start), self.f.date(d.previous.end))
+            if d.previous
+            else L("cover.no_previous")
+        )
+        self.add(self.p(L("segments.intro", previous=prev), "note"))
+        header = [
+            L("segments.segment"),
+            L("segments.customers"),
+            L("segments.previous"),
+            L("segments.change"),
+            L("segments.handling"),
+        ]
+        rows = []
+        for s in d.segments:
+            change = (
+                f.signed(s.customers - s.prev_customers)
+                if s.prev_customers is not None
+                else f.spec["missing"]
+            )
+            rows.append(
+                [
+                    self.cell(s.label, bold=True),
+                    f.int(s.customers),
+                    f.int(s.prev_customers),
+                    change,
+                    s.handling,
+                ]
+            )
+        self.add(self.table(header, rows, [3.0, 1.3, 1.3, 1.4, 10.0], right=(1, 2, 3)))
+
+    def retention(self) -> None:
+        d, L, f = self.d, self.L, self.f
+        self.add(CondPageBreak(5 * cm))
+        self.add(Spacer(1, 0.4 * cm))
+        self.heading("retention")
+        if d.retention is None:
+            self.add(self.p(L("retention.not_computed"), "big"))
+            return
+        self.add(self.p(L("retention.intro"), "note"))
+        header = [
+            L("retention.group"),
+            L("retention.customers"),
+            L("retention.reordered"),
+            L("retention.rate"),
+            L("retention.interval"),
+        ]
+        order = {g: i for i, g in enumerate(RETENTION_GROUPS)}
+        rows = [
+            [
+                L(f"retention.groups.{r.group}")
+                if L.has(f"retention.groups.{r.group}")
+                else r.group,
+                f.int(r.customers),
+                f.int(r.reordered),
+                f.pct(r.rate_pct),
+                f.range(f.pct(r.ci_low_pct), f.pct(r.ci_high_pct))
+                if r.ci_low_pct is not None
+                else f.spec["missing"],
+            ]
+            for r in sorted(d.retention, key=lambda r: (order.get(r.group, 99), r.group))
+        ]
+        self.add(self.table(header, rows, [5, 1.5, 1.5, 1.5, 2.5], right=(1, 2, 3, 4), span=0.7))
+
+    def language(self) -> None:
+        d, L, f = self.d, self.L, self.f
+        self.add(PageBreak())
+        self.heading("language")
+        self.add(self.p(L("language.intro"), "note"))
+        if not d.phrases:
+            self.add(self.p(L("language.none"), "big"))
+            return
+        # one row per touchpoint: phrases found per language, and the commonest phrases
+        langs = sorted({p.language for p in d.phrases}, key=lambda c: (c != d.lang, c))
+        by_tp: dict[str, list] = {}
+        for p in d.phrases:
+            by_tp.setdefault(p.touchpoint_id, []).append(p)
+        header = [L("language.touchpoint")]
+        header += [self.language_name(c) for c in langs]
+        header += [L("language.count"), L("language.top")]
+        rows = []
+        for ps in by_tp.values():
+            per_lang = {c: sum(p.interactions for p in ps if p.language == c) for c in langs}
+            per_phrase: dict[str, list] = {}
+            for p in ps:
+                per_phrase.setdefault(p.phrase_id, [p.label, 0])[1] += p.interactions
+            top = sorted(per_phrase.items(), key=lambda kv: (-kv[1][1], kv[0]))[:3]
+            rows.append(
+                [ps[0].touchpoint]
+                + [f.int(per_lang[c]) if per_lang[c] else "" for c in langs]
+                + [f.int(sum(p.interactions for p in ps))]
+                + ["; ".join(f"{label} ({f.int(n)})" for _, (label, n) in top)]
+            )
+        n = len(langs)
+        widths = [3.2] + [1.4] * n + [1.0, 7.5]
+        self.add(self.table(header, rows, widths, right=range(1, n + 2)))
+        # what to say instead: one row per phrase, in each language it was heard in
+        phrases: dict[str, dict] = {}
+        for p in d.phrases:
+            e = phrases.setdefault(p.phrase_id, {"label": p.label, "n": 0, "alt": {}})
+            e["n"] += p.interactions
+            e["alt"].setdefault(p.language, p.alternative)
+        self.add(self.p(L("language.key"), "h2"))
+        header = [L("language.phrase"), L("language.count"), L("language.alternative")]
+        rows = []
+        for e in sorted(phrases.values(), key=lambda e: (-e["n"], e["label"])):
+            alts = sorted(e["alt"].items(), key=lambda kv: (kv[0] != d.lang, kv[0]))
+            rows.append(
+                [
+                    self.cell(e["label"], bold=True),
+                    f.int(e["n"]),
+                    self.lines([f"{self.language_name(c)}: {alt}" for c, alt in alts]),
+                ]
+            )
+        self.add(self.table(header, rows, [3.5, 1.0, 10.0], right=(1,)))
+
+    def language_name(self, code: str | None) -> str:
+        key = f"languages.{code}"
+        return self.L(key) if code and self.L.has(key) else str(code or "")
+
+    def quality(self) -> None:
+        q, L, f = self.d.quality, self.L, self.f
+        # a short report (no data) keeps the appendix on the summary's page
+        self.add(Spacer(1, 0.5 * cm) if self.d.empty else PageBreak())
+        self.heading("quality")
+        self.add(self.p(L("quality.intro"), "note"))
+        self.add(self.p(L("quality.sources"), "h2"))
+        header = [
+            L("quality.source"),
+            L("quality.files"),
+            L("quality.rows_read"),
+            L("quality.staged"),
+            L("quality.quarantined"),
+            L("quality.duplicates"),
+        ]
+        rows = [
+            [s.source, f.int(s.files), f.int(s.rows_read), f.int(s.staged)]
+            + [f.int(s.quarantined), f.int(s.duplicates)]
+            for s in q.sources
+        ]
+        if q.sources:
+            rows.append(
+                [
+                    self.cell(L("quality.total"), bold=True),
+                    *(
+                        self.cell(f.int(sum(getattr(s, k) for s in q.sources)), True, True)
+                        for k in ("files", "rows_read", "staged", "quarantined", "duplicates")
+                    ),
+                ]
+            )
+        self.add(
+            self.table(header, rows, [4, 1.2, 1.6, 1.6, 1.6, 1.6], right=range(1, 6), span=0.7)
+        )
+        if q.quarantine:
+            self.add(self.p(L("quality.quarantine_reasons"), "h2"))
+            rows = [[r.source, r.reason, f.int(r.rows)] for r in q.quarantine]
+            header = [L("quality.source"), L("quality.reason"), L("quality.rows")]
+            self.add(self.table(header, rows, [3, 8, 1.5], right=(2,), span=0.7))
+        self.add(self.p(L("quality.expectations"), "h2"))
+        if not q.expectations:
+            self.add(self.p(L("quality.expectations_none")))
+        else:
+            header = [
+                L("quality.suite"),
+                L("quality.expectation"),
+                L("quality.column"),
+                L("quality.severity"),
+                L("quality.runs"),
+                L("quality.unexpected"),
+            ]
+            rows = [
+                [e.suite, e.expectation, e.column or "", e.severity]
+                + [f.int(e.runs), f.int(e.unexpected)]
+                for e in q.expectations
+            ]
+            self.add(self.table(header, rows, [2, 5, 2, 1.4, 1, 1.6], right=(4, 5), span=0.85))
+        if q.coverage:
+            self.add(self.p(L("quality.coverage"), "h2"))
+            header = [
+                L("quality.source"),
+                L("matrix.volume"),
+                L("quality.mapped"),
+                L("quality.unmapped"),
+                L("quality.coverage_share"),
+            ]
+            rows = [
+                [
+                    L("quality.total") if c.source == "(all)" else c.source,
+                    f.int(c.volume),
+                    f.int(c.mapped),
+                    f.int(c.unmapped),
+                    f.pct(c.coverage_pct, 1),
+                ]
+                for c in q.coverage
+            ]
+            self.add(self.table(header, rows, [4, 1.6, 1.6, 1.6, 1.6], right=range(1, 5), span=0.6))
+
+    def build(self) -> list[Flowable]:
+        self.cover()
+        self.summary()
+        if not self.d.empty:
+            self.matrix()
+            self.charts_section()
+            self.workplan()
+            self.customers()
+            self.retention()
+            self.language()
+        self.quality()
+        return self.story
+
+
+def _height(block: list[Flowable]) -> float:
+    total = 0.0
+    for fl in block:
+        _, h = fl.wrap(FRAME_W, FRAME_H)
+        total += h
+    return total
+
+
+def render_pdf(
+    data: ReportData, labels: Labels, charts: list[Chart], chart_folder: str = "charts/"
+) -> bytes:
+    """The report as PDF bytes; same data and labels give the same bytes (invariant mode)."""
+    doc_ = _Doc(data, labels, charts, chart_folder)
+    story = doc_.build()
+    period = data.period.label if data.period else labels.fmt.spec["missing"]
+    footer = labels("footer.generated", period=period, date=labels.fmt.date(data.report_date))
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=PAGE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 0.6 * cm,
+        title=clean(f"{labels('title')} {period}"),
+        author="touchpoint pipeline",
+        subject=clean(labels("subtitle")),
+        creator="touchpoint pipeline (ReportLab)",
+        lang=labels.lang,
+        invariant=1,
+    )
+    doc.build(story, canvasmaker=_numbered_canvas(clean(footer), clean(labels.get("footer.page"))))
+    return buf.getvalue()

@@ -1,0 +1,81 @@
+"""Writing report outputs: atomically (temp file in the same folder, then os.replace), and CSV that
+a spreadsheet cannot run as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import duckdb
+import pyarrow.parquet as pq
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Call write(f) on a temp file beside `path`, then move it into place in one step."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    return atomic_write(path, lambda f: f.write(data))
+
+
+def safe_cell(value: Any) -> Any:
+    """Text that a spreadsheet would evaluate gets a leading apostrophe; numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = str(value)
+    if text.startswith(FORMULA_STARTS) or text.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark (so spreadsheets read accents right), every cell made safe."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([safe_cell(h) for h in header])
+    for row in rows:
+        w.writerow([safe_cell(v) for v in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    return write_bytes(path, csv_bytes(header, rows))
+
+
+def write_parquet(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> Path:
+    """Export one warehouse table; `table` comes from a fixed list (pipeline.marts.MARTS)."""
+    quoted = '"' + table.replace('"', '""') + '"'
+    data = con.sql(f"select * from {quoted}").to_arrow_table()
+    return atomic_write(path, lambda f: pq.write_table(data, f))

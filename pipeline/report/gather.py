@@ -1,0 +1,239 @@
+"""Read the report's figures from the warehouse: the marts as they stand, plus the ingest ledger.
+
+Each query is a .sql file beside this module, run with bound parameters. Figures are taken from
+the marts unchanged (the report prints what the marts say); the overall row is summed from
+mart_touchpoint's counts, since every interaction has exactly one touchpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.report.model import (
+    OUTCOMES,
+    ChannelSpeed,
+    Coverage,
+    FailedExpectation,
+    Metrics,
+    Mix,
+    MonthMix,
+    PhraseCount,
+    Quality,
+    QuarantineReason,
+    ReasonCount,
+    RetentionRow,
+    SourceQuality,
+    TouchpointStats,
+)
+
+_SQL = Path(__file__).parent
+
+
+def query(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Run <name>.sql beside this module; every row as a dict (fully fetched, as DuckDB 2 wants)."""
+    cur = con.execute((_SQL / f"{name}.sql").read_text(encoding="utf-8"), params or {})
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    rows = con.execute(
+        "select count(*) from information_schema.tables where table_name = $t", {"t": table}
+    ).fetchall()
+    return rows[0][0] > 0
+
+
+def metrics(row: dict[str, Any]) -> Metrics:
+    """A mart row (mart_touchpoint, mart_channel, mart_month, ...) as Metrics."""
+    return Metrics(
+        mix=Mix(*(int(row[o] or 0) for o in OUTCOMES)),
+        pct={o: row[f"pct_{o}"] for o in OUTCOMES},
+        net_delight=row["net_delight"],
+        rated=int(row["rated"] or 0),
+        csat_pct=row["csat_pct"],
+        promises=int(row["promises"] or 0),
+        promise_kept_pct=row["promise_kept_pct"],
+        resolved_timed=int(row["resolved_timed"] or 0),
+        median_ttr_hours=row["median_ttr_hours"],
+        fcr_known=int(row["fcr_known"] or 0),
+        fcr_pct=row["fcr_pct"],
+        phrase_interactions=int(row["phrase_interactions"] or 0),
+    )
+
+
+def overall(touchpoints: list[TouchpointStats]) -> Metrics:
+    """The period as a whole, from the touchpoint rows' counts (each contact has one touchpoint)."""
+    mix = Mix(*(sum(t.metrics.mix.count(o) for t in touchpoints) for o in OUTCOMES))
+    volume = mix.volume
+
+    def share(part: float, whole: float) -> float | None:
+        return 100.0 * part / whole if whole else None
+
+    rated = sum(t.metrics.rated for t in touchpoints)
+    # csat_pct = 100 * rated_4_or_5 / rated, so the count comes back exactly after rounding
+    rated_high = sum(round((t.metrics.csat_pct or 0) * t.metrics.rated / 100) for t in touchpoints)
+    promises = sum(t.metrics.promises for t in touchpoints)
+    kept = sum(
+        round((t.metrics.promise_kept_pct or 0) * t.metrics.promises / 100) for t in touchpoints
+    )
+    return Metrics(
+        mix=mix,
+        pct={o: share(mix.count(o), volume) for o in OUTCOMES},
+        net_delight=share(mix.delighted - mix.dissatisfied, volume),
+        rated=rated,
+        csat_pct=share(rated_high, rated),
+        promises=promises,
+        promise_kept_pct=share(kept, promises),
+        phrase_interactions=sum(t.metrics.phrase_interactions for t in touchpoints),
+    )
+
+
+def touchpoints(
+    con: duckdb.DuckDBPyConnection,
+    lang: str,
+    previous: dict[str, tuple[int, float | None]] | None,
+) -> list[TouchpointStats]:
+    """mart_touchpoint in catalog order; `previous`: touchpoint -> (volume, net delight) before."""
+    rows = query(con, "touchpoints", {"lang": lang})
+    total = sum(int(r["volume"] or 0) for r in rows)
+    out = []
+    for r in rows:
+        prev = None if previous is None else previous.get(r["touchpoint_id"], (0, None))
+        out.append(
+            TouchpointStats(
+                touchpoint_id=r["touchpoint_id"],
+                name=r["name"],
+                kind=r["kind"],
+                stage=r["stage"],
+                owner=r["owner"],
+                position=int(r["position"]),
+                metrics=metrics(r),
+                volume_share=100.0 * (r["volume"] or 0) / total if total else 0.0,
+                median_expected_hours=r["median_expected_hours"],
+                prev_volume=None if prev is None else prev[0],
+                prev_net_delight=None if prev is None else prev[1],
+            )
+        )
+    return out
+
+
+def previous_snapshot(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, tuple[int, float | None]], dict[str, int], list[MonthMix]]:
+    """What the report keeps from the previous period's marts: per touchpoint (volume, net
+    delight), customers per segment, and the months for the trend chart."""
+    tps = {
+        r["touchpoint_id"]: (int(r["volume"] or 0), r["net_delight"])
+        for r in query(con, "touchpoints", {"lang": "en"})
+    }
+    segs = {r["segment"]: int(r["customers"]) for r in query(con, "segments", {"lang": "en"})}
+    months = [MonthMix(r["month"], metrics(r), in_period=False) for r in query(con, "months")]
+    return tps, segs, months
+
+
+def months(con: duckdb.DuckDBPyConnection) -> list[MonthMix]:
+    return [MonthMix(r["month"], metrics(r), in_period=True) for r in query(con, "months")]
+
+
+def channels(con: duckdb.DuckDBPyConnection) -> list[ChannelSpeed]:
+    return [
+        ChannelSpeed(r["channel"], metrics(r), r["median_expected_hours"])
+        for r in query(con, "channels")
+    ]
+
+
+def reasons(con: duckdb.DuckDBPyConnection, segment_share: float) -> list[ReasonCount]:
+    return [
+        ReasonCount(
+            r["touchpoint_id"],
+            r["reason"],
+            int(r["interactions"]),
+            r["segment"],
+            int(r["segment_interactions"]),
+        )
+        for r in query(con, "reasons", {"segment_share": segment_share})
+    ]
+
+
+def segment_rows(con: duckdb.DuckDBPyConnection, lang: str) -> list[dict[str, Any]]:
+    return query(con, "segments", {"lang": lang})
+
+
+def phrases(con: duckdb.DuckDBPyConnection, lang: str) -> list[PhraseCount]:
+    return [
+        PhraseCount(
+            r["touchpoint_id"],
+            r["touchpoint"],
+            r["language"],
+            r["phrase_id"],
+            r["label"],
+            r["alternative"],
+            int(r["interactions"]),
+        )
+        for r in query(con, "phrases", {"lang": lang})
+    ]
+
+
+def quality(con: duckdb.DuckDBPyConnection, with_coverage: bool) -> Quality:
+    return Quality(
+        sources=[
+            SourceQuality(
+                r["source"],
+                int(r["files"]),
+                int(r["rows_read"]),
+                int(r["staged"]),
+                int(r["quarantined"]),
+                int(r["duplicates"]),
+            )
+            for r in query(con, "quality_sources")
+        ],
+        quarantine=[
+            QuarantineReason(r["source"], r["reason"], int(r["rows"]))
+            for r in query(con, "quality_quarantine")
+        ],
+        expectations=[
+            FailedExpectation(
+                r["suite"],
+                r["expectation"],
+                r["column_name"],
+                r["severity"],
+                int(r["runs"]),
+                None if r["unexpected"] is None else int(r["unexpected"]),
+            )
+            for r in query(con, "quality_expectations")
+        ],
+        coverage=(
+            [
+                Coverage(
+                    r["source"],
+                    int(r["volume"]),
+                    int(r["mapped"]),
+                    int(r["unmapped"]),
+                    r["coverage_pct"],
+                )
+                for r in query(con, "coverage")
+            ]
+            if with_coverage
+            else []
+        ),
+    )
+
+
+# The retention stage's table and the columns the report reads from it (one row per
+# complaint-experience group; rates and interval bounds 0-100).
+RETENTION_TABLE = "mart_retention"
+RETENTION_COLUMNS = ("experience", "customers", "reordered", "reorder_pct", "ci_low", "ci_high")
+
+
+def retention(con: duckdb.DuckDBPyConnection) -> list[RetentionRow] | None:
+    """Reorder rates by complaint experience, or None until the retention stage has run."""
+    if not table_exists(con, RETENTION_TABLE):
+        return None
+    cols = ", ".join(RETENTION_COLUMNS)
+    rows = con.execute(f"select {cols} from {RETENTION_TABLE} order by experience").fetchall()
+    return [RetentionRow(g, int(c or 0), int(r or 0), pct, lo, hi) for g, c, r, pct, lo, hi in rows]

@@ -1,0 +1,306 @@
+"""The plain data the report is drawn from: aggregates only, never a customer's own text.
+
+Everything here is built once per report from the warehouse (pipeline.report.gather) or by hand in
+tests, then rendered (document, charts) and exported (CSV). Percentages are 0-100 as in the marts;
+None means "cannot be computed" (no ratings, no promises, no earlier period).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+OUTCOMES = ("delighted", "satisfied", "dissatisfied", "unscored")
+KINDS = ("communication", "human_contact", "physical")
+QUADRANTS = ("concentrate_here", "keep_up", "low_priority", "possible_overkill")
+PRIORITIES = ("P1", "P2", "P3")
+# Complaint-experience groups of the retention section, in print order.
+RETENTION_GROUPS = (
+    "never_complained",
+    "complaint_delighted",
+    "complaint_satisfied",
+    "complaint_dissatisfied",
+    "unresolved",
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    partial: bool = False  # the default quarter is not complete in the data
+
+    @property
+    def is_quarter(self) -> bool:
+        q_start = date(self.start.year, 3 * ((self.start.month - 1) // 3) + 1, 1)
+        return self.start == q_start and self.end == quarter_end(q_start)
+
+    @property
+    def label(self) -> str:
+        """Used in file names: 2026-Q3 for a calendar quarter, else 2026-07-01_2026-08-15."""
+        if self.is_quarter:
+            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+        return f"{self.start.isoformat()}_{self.end.isoformat()}"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The quarter before a quarter; otherwise the same number of days just before."""
+        if self.is_quarter:
+            end = self.start - timedelta(days=1)
+            return Period(date(end.year, end.month - 2, 1), end)
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+
+def quarter_end(start: date) -> date:
+    nxt = date(start.year + (start.month + 3 > 12), (start.month + 2) % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Contacts per outcome; shares are of all contacts (as the marts define them)."""
+
+    delighted: int = 0
+    satisfied: int = 0
+    dissatisfied: int = 0
+    unscored: int = 0
+
+    @property
+    def volume(self) -> int:
+        return self.delighted + self.satisfied + self.dissatisfied + self.unscored
+
+    @property
+    def scored(self) -> int:
+        return self.delighted + self.satisfied + self.dissatisfied
+
+    def count(self, outcome: str) -> int:
+        return getattr(self, outcome)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One mart row's figures (mart_touchpoint, mart_channel, mart_month, overall)."""
+
+    mix: Mix
+    pct: dict[str, float | None]  # outcome -> % of volume
+    net_delight: float | None  # % delighted - % dissatisfied, in points
+    rated: int = 0
+    csat_pct: float | None = None
+    promises: int = 0
+    promise_kept_pct: float | None = None
+    resolved_timed: int = 0
+    median_ttr_hours: float | None = None
+    fcr_known: int = 0
+    fcr_pct: float | None = None
+    phrase_interactions: int = 0
+
+    @property
+    def volume(self) -> int:
+        return self.mix.volume
+
+
+@dataclass(frozen=True)
+class TouchpointStats:
+    touchpoint_id: str
+    name: str
+    kind: str | None  # None: unmapped
+    stage: str | None
+    owner: str | None
+    position: int
+    metrics: Metrics
+    volume_share: float  # % of the period's contacts
+    median_expected_hours: float | None = None  # the promise or the channel's standard
+    prev_volume: int | None = None  # None: no earlier period in the data
+    prev_net_delight: float | None = None
+    reorder_drop: float | None = None  # points; from the retention stage once it exists
+    quadrant: str | None = None
+
+    @property
+    def change(self) -> float | None:
+        """Net delight against the previous period, in points."""
+        if self.metrics.net_delight is None or self.prev_net_delight is None:
+            return None
+        return self.metrics.net_delight - self.prev_net_delight
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    """Dissatisfied contacts of a touchpoint by reason (phrase codes counted as one family)."""
+
+    touchpoint_id: str
+    reason: str  # a reason code, or `discouraged_phrase` for any discouraged_phrase:<id>
+    interactions: int
+    segment: str  # the segment of most of these customers (if >= the playbook share), else other
+    segment_interactions: int
+
+
+@dataclass(frozen=True)
+class MonthMix:
+    month: date
+    metrics: Metrics
+    in_period: bool  # False: the previous period, shown for the trend
+
+
+@dataclass(frozen=True)
+class ChannelSpeed:
+    channel: str
+    metrics: Metrics
+    median_expected_hours: float | None
+
+
+@dataclass(frozen=True)
+class WorkPlanRow:
+    rank: int
+    priority: str  # P1 | P2 | P3
+    touchpoint_id: str
+    touchpoint: str
+    stage: str | None
+    owner: str
+    reason: str
+    reason_interactions: int  # dissatisfied contacts with this reason
+    dissatisfied: int
+    delighted: int
+    satisfied: int
+    volume: int
+    dissatisfied_pct: float
+    volume_share: float
+    quadrant: str | None
+    segment: str
+    action_id: str
+    action: str  # in the report language
+    segment_note: str | None
+    kpi: str
+    kpi_lower_is_better: bool
+    kpi_current: float | None  # % (0-100), points for net_delight, hours for median_ttr
+    kpi_target: float | None
+    expected_hours: float | None
+    reorder_drop: float | None
+    due: date
+    status: str = "open"
+
+    @property
+    def reason_share(self) -> float:
+        """% of the touchpoint's dissatisfied contacts that have this reason."""
+        return 100.0 * self.reason_interactions / self.dissatisfied if self.dissatisfied else 0.0
+
+    @property
+    def kpi_gap(self) -> float | None:
+        """Current against target, signed so that negative is always short of the target."""
+        if self.kpi_current is None or self.kpi_target is None:
+            return None
+        gap = self.kpi_current - self.kpi_target
+        return -gap if self.kpi_lower_is_better else gap
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    segment: str
+    label: str
+    handling: str
+    customers: int
+    prev_customers: int | None  # None: no earlier window
+
+
+@dataclass(frozen=True)
+class RetentionRow:
+    """Reorder rate by complaint experience; filled by the retention stage (mart_retention)."""
+
+    group: str  # one of RETENTION_GROUPS
+    customers: int
+    reordered: int
+    rate_pct: float | None
+    ci_low_pct: float | None
+    ci_high_pct: float | None
+
+
+@dataclass(frozen=True)
+class PhraseCount:
+    touchpoint_id: str
+    touchpoint: str
+    language: str
+    phrase_id: str
+    label: str
+    alternative: str
+    interactions: int
+
+
+@dataclass(frozen=True)
+class SourceQuality:
+    source: str
+    files: int
+    rows_read: int
+    staged: int
+    quarantined: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class QuarantineReason:
+    source: str
+    reason: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class FailedExpectation:
+    suite: str
+    expectation: str
+    column: str | None
+    severity: str
+    runs: int
+    unexpected: int | None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    source: str  # '(all)' for the total row
+    volume: int
+    mapped: int
+    unmapped: int
+    coverage_pct: float | None
+
+
+@dataclass(frozen=True)
+class Quality:
+    sources: list[SourceQuality] = field(default_factory=list)
+    quarantine: list[QuarantineReason] = field(default_factory=list)
+    expectations: list[FailedExpectation] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(s.quarantined for s in self.sources)
+
+    def top_reasons(self, n: int = 3) -> list[tuple[str, int]]:
+        totals: dict[str, int] = {}
+        for q in self.quarantine:
+            totals[q.reason] = totals.get(q.reason, 0) + q.rows
+        return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    lang: str
+    report_date: date
+    period: Period | None  # None: the warehouse holds no interactions
+    previous: Period | None  # None: no data before the period
+    sources: list[str]
+    overall: Metrics | None
+    touchpoints: list[TouchpointStats]
+    reasons: list[ReasonCount]
+    months: list[MonthMix]
+    channels: list[ChannelSpeed]
+    workplan: list[WorkPlanRow]
+    segments: list[SegmentCount] | None  # None: not computed
+    retention: list[RetentionRow] | None  # None: the retention stage has not run
+    phrases: list[PhraseCount]
+    quality: Quality
+    # the playbook's numbers the document prints with the work plan (priority rule, due days)
+    rule: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.overall is None or self.overall.volume == 0

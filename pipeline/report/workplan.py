@@ -1,0 +1,288 @@
+"""The work plan: which touchpoints need action, what to do, who owns it, how urgent, by when.
+
+Quadrants (importance-performance analysis, Martilla & James 1977), over mapped touchpoints with
+contacts in the period:
+    important   = share of the period's contacts >= the mean share of those touchpoints
+    performing  = net delight >= the overall net delight of the period
+    concentrate_here = important, not performing    keep_up = important, performing
+    low_priority = unimportant, not performing       possible_overkill = unimportant, performing
+
+Priority rule (thresholds in data/reference/playbook.yaml, `priority`; shares of all contacts):
+    P1  dissatisfied share >= p1.min_dissatisfied_share and contact share >= p1.min_volume_share
+        (and, with p1.below_overall_net_delight, net delight not above the period's overall),
+        or reorder drop after a dissatisfying contact >= p1.min_reorder_drop (once retention runs)
+    P2  dissatisfied share >= p2.min_dissatisfied_share and contact share >= p2.min_volume_share
+    P3  otherwise
+Due date = report date + due_days[priority]. Rows: see the playbook's `selection` comment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+from pipeline.report.labels import Labels
+from pipeline.report.model import ReasonCount, TouchpointStats, WorkPlanRow
+from pipeline.report.playbook import Kpi, Playbook, PriorityRule
+
+
+def with_quadrants(
+    touchpoints: list[TouchpointStats], overall_net_delight: float | None
+) -> list[TouchpointStats]:
+    """The touchpoints with `quadrant` set (None for unmapped or silent ones); a new list."""
+    rated = [t for t in touchpoints if _in_map(t)]
+    if not rated or overall_net_delight is None:
+        return [replace(t, quadrant=None) for t in touchpoints]
+    importance_cut = sum(t.volume_share for t in rated) / len(rated)
+    out = []
+    for t in touchpoints:
+        q = None
+        if _in_map(t):
+            important = t.volume_share >= importance_cut
+            performing = t.metrics.net_delight >= overall_net_delight
+            q = {
+                (True, False): "concentrate_here",
+                (True, True): "keep_up",
+                (False, False): "low_priority",
+                (False, True): "possible_overkill",
+            }[(important, performing)]
+        out.append(replace(t, quadrant=q))
+    return out
+
+
+def importance_cut(touchpoints: list[TouchpointStats]) -> float | None:
+    """The mean contact share of the touchpoints on the priority map (its vertical line)."""
+    rated = [t for t in touchpoints if _in_map(t)]
+    return sum(t.volume_share for t in rated) / len(rated) if rated else None
+
+
+def _in_map(t: TouchpointStats) -> bool:
+    return t.kind is not None and t.metrics.volume > 0 and t.metrics.net_delight is not None
+
+
+def priority(t: TouchpointStats, rule: PriorityRule, overall_net_delight: float | None) -> str:
+    """P1, P2 or P3 by the documented rule (module docstring)."""
+    dissatisfied = (t.metrics.pct.get("dissatisfied") or 0.0) / 100
+    share = t.volume_share / 100
+    worse = (
+        not rule.p1_below_overall
+        or overall_net_delight is None
+        or (t.metrics.net_delight is not None and t.metrics.net_delight <= overall_net_delight)
+    )
+    if dissatisfied >= rule.p1_dissatisfied and share >= rule.p1_volume and worse:
+        return "P1"
+    if t.reorder_drop is not None and t.reorder_drop / 100 >= rule.p1_reorder_drop:
+        return "P1"
+    if dissatisfied >= rule.p2_dissatisfied and share >= rule.p2_volume:
+        return "P2"
+    return "P3"
+
+
+def kpi_current(t: TouchpointStats, kpi: str) -> float | None:
+    """The KPI's value now: % (0-100), net delight in points, median_ttr in hours."""
+    m = t.metrics
+    if kpi == "promise_kept":
+        return m.promise_kept_pct
+    if kpi == "csat":
+        return m.csat_pct
+    if kpi == "net_delight":
+        return m.net_delight
+    if kpi == "dissatisfied_share":
+        return m.pct.get("dissatisfied")
+    if kpi == "first_contact":
+        return m.fcr_pct
+    if kpi == "phrase_free":
+        return 100.0 - 100.0 * m.phrase_interactions / m.volume if m.volume else None
+    if kpi == "median_ttr":
+        return m.median_ttr_hours
+    raise ValueError(f"unknown KPI {kpi!r}")
+
+
+def kpi_target(t: TouchpointStats, kpi: Kpi) -> float | None:
+    if kpi.from_channel:
+        return t.median_expected_hours
+    return None if kpi.target is None else 100.0 * kpi.target
+
+
+def work_plan(
+    touchpoints: list[TouchpointStats],
+    reasons: list[ReasonCount],
+    playbook: Playbook,
+    labels: Labels,
+    report_date: date,
+    overall_net_delight: float | None,
+) -> list[WorkPlanRow]:
+    """One row per action, sorted by priority, then by the dissatisfied contacts it addresses."""
+    sel = playbook.selection
+    by_touchpoint: dict[str, list[ReasonCount]] = {}
+    for r in reasons:
+        by_touchpoint.setdefault(r.touchpoint_id, []).append(r)
+
+    rows: list[tuple[tuple, dict]] = []
+    for t in touchpoints:
+        m = t.metrics
+        if t.kind is None or m.mix.scored < sel.min_scored or m.mix.dissatisfied == 0:
+            continue
+        pri = priority(t, playbook.priority, overall_net_delight)
+        candidates = sorted(
+            by_touchpoint.get(t.touchpoint_id, []), key=lambda r: (-r.interactions, r.reason)
+        )
+        used_actions: set[str] = set()
+        for r in candidates:
+            if len(used_actions) >= sel.max_actions_per_touchpoint:
+                break
+            if r.interactions < sel.min_reason_n:
+                continue
+            if r.interactions < sel.min_reason_share * m.mix.dissatisfied:
+                continue
+            action = playbook.action_for(r.reason, t.touchpoint_id, t.kind, r.segment)
+            # a second reason answered by the same action adds no second row
+            if action.id in used_actions:
+                continue
+            used_actions.add(action.id)
+            kpi = playbook.kpis[action.kpi]
+            fields = dict(
+                priority=pri,
+                touchpoint_id=t.touchpoint_id,
+                touchpoint=t.name,
+                stage=t.stage,
+                owner=t.owner or "",
+                reason=r.reason,
+                reason_interactions=r.interactions,
+                dissatisfied=m.mix.dissatisfied,
+                delighted=m.mix.delighted,
+                satisfied=m.mix.satisfied,
+                volume=m.volume,
+                dissatisfied_pct=m.pct.get("dissatisfied") or 0.0,
+                volume_share=t.volume_share,
+                quadrant=t.quadrant,
+                segment=r.segment,
+                action_id=action.id,
+                action=action.text(labels.lang),
+                segment_note=playbook.segment_note(r.segment, labels.lang),
+                kpi=kpi.id,
+                kpi_lower_is_better=kpi.lower_is_better,
+                kpi_current=kpi_current(t, kpi.id),
+                kpi_target=kpi_target(t, kpi),
+                expected_hours=t.median_expected_hours,
+                reorder_drop=t.reorder_drop,
+                due=report_date + timedelta(days=playbook.due_days[pri]),
+            )
+            key = (pri, -r.interactions, t.position, t.touchpoint_id, r.reason)
+            rows.append((key, fields))
+    rows.sort(key=lambda kv: kv[0])
+    return [WorkPlanRow(rank=i, **f) for i, (_, f) in enumerate(rows, start=1)]
+
+
+def finding(row: WorkPlanRow, labels: Labels) -> str:
+    """The evidence in numbers: '38% dissatisfied (412 of 1,084 contacts); 61% of them ...'."""
+    f = labels.fmt
+    text = labels(
+        "workplan.finding_text",
+        dissatisfied_share=f.pct(row.dissatisfied_pct),
+        dissatisfied=f.int(row.dissatisfied),
+        volume=f.int(row.volume),
+        reason_share=f.pct(row.reason_share),
+        reason=labels.reason(row.reason),
+    )
+    if row.reorder_drop is not None:
+        text += " " + labels("workplan.finding_reorder", drop=f.points(row.reorder_drop, False))
+    return text
+
+
+def expectation(row: WorkPlanRow, labels: Labels) -> str:
+    """The standard the customer holds the touchpoint to, with the target."""
+    promised = (
+        labels.fmt.hours(row.expected_hours)
+        if row.expected_hours is not None
+        else labels("expectations.no_promise")
+    )
+    return labels(f"expectations.{row.kpi}", promised=promised)
+
+
+def kpi_value(kpi: str, value: float | None, labels: Labels) -> str:
+    f = labels.fmt
+    if kpi == "median_ttr":
+        return f.hours(value)
+    if kpi == "net_delight":
+        return f.signed(value)
+    return f.pct(value)
+
+
+def kpi_gap(row: WorkPlanRow, labels: Labels) -> str:
+    """Current against target; negative means short of it (hours for median_ttr, else points)."""
+    gap = row.kpi_gap
+    if gap is None:
+        return labels.fmt.spec["missing"]
+    if row.kpi == "median_ttr":
+        sign = labels.fmt.spec["minus"] if gap < 0 else "+"
+        return sign + labels.fmt.hours(abs(gap))
+    return labels.fmt.points(gap)
+
+
+WORKPLAN_COLUMNS = (
+    "rank",
+    "priority",
+    "stage",
+    "touchpoint_id",
+    "touchpoint",
+    "owner",
+    "reason",
+    "reason_interactions",
+    "volume",
+    "delighted",
+    "satisfied",
+    "dissatisfied",
+    "dissatisfied_pct",
+    "volume_share_pct",
+    "quadrant",
+    "segment",
+    "expectation",
+    "kpi",
+    "kpi_current",
+    "kpi_target",
+    "kpi_gap",
+    "finding",
+    "action_id",
+    "action",
+    "due",
+    "status",
+)
+
+
+def workplan_table(rows: list[WorkPlanRow], labels: Labels) -> tuple[list[str], list[list]]:
+    """The work plan for analysts: raw numbers (dot decimals, ISO dates) beside the texts."""
+    out = []
+    for r in rows:
+        action = r.action + (" " + r.segment_note if r.segment_note else "")
+        out.append(
+            [
+                r.rank,
+                r.priority,
+                r.stage,
+                r.touchpoint_id,
+                r.touchpoint,
+                r.owner,
+                r.reason,
+                r.reason_interactions,
+                r.volume,
+                r.delighted,
+                r.satisfied,
+                r.dissatisfied,
+                r.dissatisfied_pct,
+                r.volume_share,
+                r.quadrant,
+                r.segment,
+                expectation(r, labels),
+                r.kpi,
+                r.kpi_current,
+                r.kpi_target,
+                r.kpi_gap,
+                finding(r, labels),
+                r.action_id,
+                action,
+                r.due,
+                r.status,
+            ]
+        )
+    return list(WORKPLAN_COLUMNS), out

@@ -1,0 +1,108 @@
+"""Segments: the guide's four kinds of complaining customer, per customer over the analysis window.
+
+Builds `customer_segments` (one row per customer) from `interactions`, `interaction_outcomes` and
+`interaction_touchpoints`, with thresholds and the recommended handling (en, ms) from
+data/reference/scoring.yaml, loaded as `ref_segments`. Runs after map and score.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.config import RunConfig
+from pipeline.errors import UserError
+from pipeline.outcomes import as_of
+from pipeline.reference import Reference, Scoring, load_reference
+from pipeline.touchpoints import load_table, run_sql
+
+_SQL = Path(__file__).parent
+
+_REF_SEGMENTS = pa.schema(
+    [
+        ("segment_id", pa.string()),
+        ("position", pa.int32()),
+        ("language", pa.string()),
+        ("label", pa.string()),
+        ("handling", pa.string()),
+    ]
+)
+
+# SQL parameter prefix per segment, for its thresholds ($hater_min_dissatisfied, ...).
+_PARAM_PREFIX = {
+    "active_hater": "hater",
+    "once_loyal_now_upset": "loyal",
+    "extreme_critic": "critic",
+    "still_passionate": "passionate",
+    "other": "other",
+}
+
+
+def install_segments_reference(con: duckdb.DuckDBPyConnection, ref: Reference) -> None:
+    """Load the segment labels and handling into `ref_segments` (replacing it)."""
+    rows = [
+        {
+            "segment_id": s.id,
+            "position": pos,
+            "language": lang,
+            "label": s.labels.get(lang),
+            "handling": s.handling.get(lang),
+        }
+        for pos, s in enumerate(ref.scoring.segments, start=1)
+        for lang in sorted(set(s.labels) | set(s.handling))
+    ]
+    load_table(con, _SQL, "ref_segments", _REF_SEGMENTS, rows)
+
+
+def analysis_window(
+    con: duckdb.DuckDBPyConnection, cfg: RunConfig, scoring: Scoring
+) -> tuple[datetime, datetime, datetime]:
+    """(from, to, recent_from), naive UTC, both ends inclusive.
+
+    To: the end of cfg.period_to's day, else the as-of time. From: cfg.period_from, else
+    `analysis_window.days` before the end. Recent: `recent_days` before the end.
+    """
+    end = period_bound("period_to", cfg.period_to, end=True) or as_of(con, cfg, scoring)
+    start = period_bound("period_from", cfg.period_from, end=False) or end - timedelta(
+        days=scoring.window_days
+    )
+    if start > end:
+        raise UserError(f"period_from: {cfg.period_from} is after the window's end {end:%Y-%m-%d}")
+    return start, end, end - timedelta(days=scoring.recent_days)
+
+
+def period_bound(name: str, value: str | None, end: bool) -> datetime | None:
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{name}: {value!r} is not an ISO date or time") from None
+    if t.tzinfo is not None:
+        raise UserError(f"{name}: {value!r}: give the time in UTC without an offset")
+    if end and len(value) == 10:  # a date: up to the end of that day
+        t = datetime.combine(t.date(), time.max)
+    return t
+
+
+def build_segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
+    """Build `customer_segments`; return customers per segment and the window used."""
+    ref = load_reference(cfg.reference_dir)
+    install_segments_reference(con, ref)
+    start, end, recent_from = analysis_window(con, cfg, ref.scoring)
+    params: dict[str, Any] = {"window_from": start, "window_to": end, "recent_from": recent_from}
+    for s in ref.scoring.segments:
+        for name, value in s.thresholds.items():
+            params[f"{_PARAM_PREFIX[s.id]}_{name}"] = value
+    run_sql(con, _SQL, "customer_segments", params)
+    per_segment = {r["segment_id"]: r["customers"] for r in run_sql(con, _SQL, "summary")}
+    return {
+        "customers": sum(per_segment.values()),
+        "segments": per_segment,
+        "window_from": start,
+        "window_to": end,
+    }

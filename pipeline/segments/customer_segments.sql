@@ -1,0 +1,129 @@
+-- customer_segments: one row per customer with an interaction in the analysis window
+-- (key: customer_id), with the counts behind the segment. Segments are tried in order, the first
+-- that fits wins: once_loyal_now_upset (a loyal history outweighs a recent run of low ratings),
+-- active_hater, extreme_critic, still_passionate, else other. Shares are over scored contacts
+-- (outcome other than unscored). Window ends are inclusive.
+create or replace table customer_segments as
+with
+
+contacts as (
+    select
+        i.customer_id,
+        i.source,
+        i.interaction_id,
+        i.occurred_at,
+        lower(trim(i.kind)) as kind,
+        t.touchpoint_id,
+        o.outcome,
+        o.dissatisfied_cause,
+        o.promise_kept and round(i.rating) between 1 and 5 as rated_promise_kept
+    from interactions as i
+    inner join interaction_outcomes as o
+        on o.source = i.source and o.interaction_id = i.interaction_id
+    left join interaction_touchpoints as t
+        on t.source = i.source and t.interaction_id = i.interaction_id
+    where i.customer_id is not null
+        and i.occurred_at between cast($window_from as timestamp) and cast($window_to as timestamp)
+),
+
+latest as (
+    select customer_id, outcome as last_outcome
+    from (
+        select
+            customer_id,
+            outcome,
+            row_number() over (
+                partition by customer_id
+                order by occurred_at desc, source desc, interaction_id desc
+            ) as n
+        from contacts
+        where outcome <> 'unscored'
+    )
+    where n = 1
+),
+
+counts as (
+    select
+        customer_id,
+        count(*) as contacts,
+        count(*) filter (where outcome <> 'unscored') as scored,
+        count(*) filter (where outcome = 'delighted') as delighted,
+        count(*) filter (where outcome = 'satisfied') as satisfied,
+        count(*) filter (where outcome = 'dissatisfied') as dissatisfied,
+        -- rated contacts where the service kept its promise, and those dissatisfied all the same
+        count(*) filter (where rated_promise_kept) as rated_promise_kept,
+        count(*) filter (
+            where outcome = 'dissatisfied' and dissatisfied_cause = 'expectation'
+        ) as dissatisfied_promise_kept,
+        count(*) filter (where kind = 'complaint') as complaints,
+        count(distinct touchpoint_id) filter (
+            where kind = 'complaint' and touchpoint_id <> 'unmapped'
+        ) as complaint_touchpoints,
+        count(*) filter (
+            where outcome in ('delighted', 'satisfied')
+            and occurred_at < cast($recent_from as timestamp)
+        ) as prior_positive,
+        count(*) filter (
+            where outcome <> 'unscored' and occurred_at < cast($recent_from as timestamp)
+        ) as prior_scored,
+        count(*) filter (
+            where outcome <> 'unscored' and occurred_at >= cast($recent_from as timestamp)
+        ) as recent_scored,
+        count(*) filter (
+            where outcome = 'dissatisfied' and occurred_at >= cast($recent_from as timestamp)
+        ) as recent_dissatisfied,
+        min(occurred_at) as first_contact_at,
+        max(occurred_at) as last_contact_at
+    from contacts
+    group by customer_id
+),
+
+final as (
+    select
+        c.customer_id,
+        case
+            when c.prior_positive >= $loyal_min_prior_positive
+                and cast(c.prior_positive as double) / c.prior_scored
+                >= $loyal_min_prior_positive_share
+                and c.recent_dissatisfied >= $loyal_min_recent_dissatisfied
+                and cast(c.recent_dissatisfied as double) / c.recent_scored
+                >= $loyal_min_recent_dissatisfied_share
+                then 'once_loyal_now_upset'
+            when c.dissatisfied_promise_kept >= $hater_min_dissatisfied_promise_kept
+                and cast(c.dissatisfied_promise_kept as double) / c.rated_promise_kept
+                >= $hater_min_dissatisfied_when_kept_share
+                then 'active_hater'
+            when c.complaints >= $critic_min_complaints
+                and c.complaint_touchpoints >= $critic_min_touchpoints
+                and cast(c.dissatisfied as double) / nullif(c.scored, 0)
+                between $critic_min_dissatisfied_share and $critic_max_dissatisfied_share
+                then 'extreme_critic'
+            when c.scored >= $passionate_min_scored
+                and cast(c.delighted + c.satisfied as double) / c.scored
+                >= $passionate_min_positive_share
+                then 'still_passionate'
+            else 'other'
+        end as segment,
+        c.contacts,
+        c.scored,
+        c.delighted,
+        c.satisfied,
+        c.dissatisfied,
+        c.rated_promise_kept,
+        c.dissatisfied_promise_kept,
+        c.complaints,
+        c.complaint_touchpoints,
+        c.prior_positive,
+        c.prior_scored,
+        c.recent_scored,
+        c.recent_dissatisfied,
+        l.last_outcome,
+        c.first_contact_at,
+        c.last_contact_at
+    from counts as c
+    left join latest as l
+        on l.customer_id = c.customer_id
+)
+
+select * from final
+order by customer_id

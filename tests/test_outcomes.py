@@ -1,0 +1,481 @@
+"""Outcome scoring: every branch of expectation against perception, on hand-made rows.
+
+Shipped thresholds: well inside = within 50% of the window; phone 24 h, email 48 h, in person the
+same day in Asia/Kuala_Lumpur; repeat window 7 days; rating 3 falls short; compliments exceed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from pipeline import paths
+from pipeline.config import RunConfig
+from pipeline.outcomes import as_of, score_outcomes
+from pipeline.reference import load_reference
+
+T0 = "2024-03-01 10:00"
+
+
+def _cfg(tmp_path: Path, now: datetime, **scoring: Any) -> RunConfig:
+    """The shipped reference with scoring.yaml keys overridden (dotted: 'rating.three')."""
+    ref = tmp_path / "reference"
+    ref.mkdir(exist_ok=True)
+    for name in ("touchpoints.yaml", "lexicon.yaml"):
+        shutil.copy(paths.REFERENCE / name, ref / name)
+    data = yaml.safe_load((paths.REFERENCE / "scoring.yaml").read_text(encoding="utf-8"))
+    for key, value in {"as_of": "clock", **scoring}.items():
+        *parents, leaf = key.split(".")
+        node = data
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+    (ref / "scoring.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return RunConfig(reference_dir=ref, now=now)
+
+
+def _scored(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    cur = con.execute("select * from interaction_outcomes")
+    cols = [d[0] for d in cur.description]
+    return {r[1]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
+
+
+def _brief(row: dict[str, Any]) -> tuple:
+    return row["outcome"], row["deciding_reasons"], row["dissatisfied_cause"]
+
+
+# --- speed --------------------------------------------------------------------------------------
+
+# phone, a promise 24 h after the contact; kind request and no customer: speed is the only signal
+PROMISED = {"kind": "request", "occurred_at": T0, "promised_by": "2024-03-02 10:00"}
+
+
+def test_speed_against_an_explicit_promise(con, add_interactions, tmp_path):
+    add_interactions(
+        {**PROMISED, "interaction_id": "fast", "resolved_at": "2024-03-01 20:00"},  # 10 h of 24
+        {**PROMISED, "interaction_id": "half", "resolved_at": "2024-03-01 22:00"},  # exactly 50%
+        {**PROMISED, "interaction_id": "inside", "resolved_at": "2024-03-02 09:00"},
+        {**PROMISED, "interaction_id": "on_time", "resolved_at": "2024-03-02 10:00"},
+        {**PROMISED, "interaction_id": "late", "resolved_at": "2024-03-02 10:01"},
+        {**PROMISED, "interaction_id": "open_late", "status": "in_progress"},
+        {**PROMISED, "interaction_id": "open_in_time", "occurred_at": "2024-03-02 09:00",
+         "promised_by": "2024-03-04 09:00", "status": "in_progress"},
+        {**PROMISED, "interaction_id": "closed_no_time", "status": "resolved"},
+        {**PROMISED, "interaction_id": "reopened_open", "status": "reopened"},
+        {**PROMISED, "interaction_id": "before_open", "resolved_at": "2024-03-01 09:00"},
+    )  # fmt: skip
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 3, 3)))
+    got = _scored(con)
+    assert {k: (v["outcome"], v["reasons"], v["promise_kept"]) for k, v in got.items()} == {
+        "fast": ("delighted", ["speed_exceeded"], True),
+        "half": ("delighted", ["speed_exceeded"], True),
+        "inside": ("satisfied", ["speed_met"], True),
+        "on_time": ("satisfied", ["speed_met"], True),
+        "late": ("dissatisfied", ["speed_missed"], False),
+        "open_late": ("dissatisfied", ["unresolved_past_promise"], False),
+        "open_in_time": ("unscored", [], None),
+        "closed_no_time": ("unscored", [], None),
+        "reopened_open": ("dissatisfied", ["reopened", "unresolved_past_promise"], False),
+        "before_open": ("unscored", [], None),
+    }
+    assert got["fast"]["ttr_hours"] == 10.0
+    assert got["fast"]["expected_hours"] == 24.0
+    assert got["fast"]["deadline"] == datetime(2024, 3, 2, 10)
+    assert got["fast"]["promise_source"] == "promised_by"
+    assert got["late"]["dissatisfied_cause"] == "service"
+    assert got["before_open"]["ttr_hours"] is None
+    assert got["closed_no_time"]["is_resolved"] is True
+
+
+def test_export_flag_and_channel_expectation_stand_in_for_a_promise(
+    con, add_interactions, tmp_path
+):
+    base = {"kind": "request", "occurred_at": T0}
+    add_interactions(
+        {**base, "interaction_id": "flag_kept", "promise_kept": True},
+        {**base, "interaction_id": "flag_broken", "promise_kept": False, "resolved_at": T0},
+        {**base, "interaction_id": "phone_fast", "resolved_at": "2024-03-01 15:00"},  # 5 of 24 h
+        {**base, "interaction_id": "email_met", "channel": "email",
+         "resolved_at": "2024-03-03 09:00"},  # 47 of 48 h
+        {**base, "interaction_id": "email_late", "channel": "email",
+         "resolved_at": "2024-03-03 11:00"},
+        # feedback asks for no handling: no channel expectation, nothing else -> unscored
+        {**base, "interaction_id": "feedback", "kind": "feedback", "channel": "web"},
+        # a null kind is held to no channel time either
+        {**base, "interaction_id": "no_kind", "kind": None, "resolved_at": "2024-03-05 10:00"},
+        # a store visit: promised by the end of the day, only a flag says whether it was
+        {**base, "interaction_id": "store_kept", "channel": "in_person",
+         "promised_by": "2024-03-01 15:59:59", "promise_kept": True, "status": "resolved"},
+        {**base, "interaction_id": "store_later", "channel": "in_person",
+         "promised_by": "2024-03-01 15:59:59", "promise_kept": False, "status": "resolved"},
+        {**base, "interaction_id": "store_open", "channel": "in_person",
+         "promised_by": "2024-03-01 15:59:59", "promise_kept": False, "status": "unresolved"},
+        # time stamps outrank the flag
+        {**base, "interaction_id": "flag_wrong", "promised_by": "2024-03-02 10:00",
+         "promise_kept": True, "resolved_at": "2024-03-04 10:00"},
+    )  # fmt: skip
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 3, 10)))
+    got = _scored(con)
+    assert {k: (v["outcome"], v["reasons"], v["promise_source"]) for k, v in got.items()} == {
+        "flag_kept": ("satisfied", ["speed_met"], "promise_kept"),
+        "flag_broken": ("dissatisfied", ["speed_missed"], "promise_kept"),
+        "phone_fast": ("delighted", ["speed_exceeded"], "channel"),
+        "email_met": ("satisfied", ["speed_met"], "channel"),
+        "email_late": ("dissatisfied", ["speed_missed"], "channel"),
+        "feedback": ("unscored", [], None),
+        "no_kind": ("unscored", [], None),
+        "store_kept": ("satisfied", ["speed_met"], "promised_by"),
+        "store_later": ("dissatisfied", ["speed_missed"], "promised_by"),
+        "store_open": ("dissatisfied", ["unresolved_past_promise"], "promised_by"),
+        "flag_wrong": ("dissatisfied", ["speed_missed"], "promised_by"),
+    }
+    assert got["email_met"]["expected_hours"] == 48.0
+    assert got["flag_kept"]["deadline"] is None
+
+
+# --- time zones ---------------------------------------------------------------------------------
+
+
+def test_date_only_promise_lasts_to_the_end_of_the_day(con, add_interactions, tmp_path):
+    base = {"kind": "request", "occurred_at": "2024-03-04 10:00", "promised_by": "2024-03-05"}
+    add_interactions(
+        {**base, "interaction_id": "evening", "resolved_at": "2024-03-05 20:00"},
+        {**base, "interaction_id": "next_day", "resolved_at": "2024-03-06 00:00"},
+    )
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 3, 10)))
+    got = _scored(con)
+    assert got["evening"]["reasons"] == ["speed_met"]
+    assert got["evening"]["deadline"] == datetime(2024, 3, 5, 23, 59, 59, 999999)
+    assert got["evening"]["expected_hours"] == 38.0
+    assert got["next_day"]["reasons"] == ["speed_missed"]
+
+
+def test_a_midnight_promise_is_exact_when_configured_so(con, add_interactions, tmp_path):
+    add_interactions(
+        {"interaction_id": "1", "kind": "request", "occurred_at": "2024-03-04 10:00",
+         "promised_by": "2024-03-05", "resolved_at": "2024-03-05 20:00"},
+    )  # fmt: skip
+    score_outcomes(
+        con, _cfg(tmp_path, now=datetime(2024, 3, 10), **{"speed.midnight_promise_is_date": False})
+    )
+    assert _scored(con)["1"]["reasons"] == ["speed_missed"]
+
+
+def test_promises_compare_in_utc(con, add_interactions, tmp_path):
+    # Kuala Lumpur export: contact 09:00 +08, promise 17:00 +08 the same day; ingest stored UTC.
+    base = {"kind": "request", "occurred_at": "2024-03-05 01:00", "promised_by": "2024-03-05 09:00"}
+    add_interactions(
+        {**base, "interaction_id": "by_1730_local", "resolved_at": "2024-03-05 09:30"},
+        {**base, "interaction_id": "by_1630_local", "resolved_at": "2024-03-05 08:30"},
+        {**base, "interaction_id": "by_1000_local", "resolved_at": "2024-03-05 02:00"},
+    )
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 3, 10)))
+    assert {k: v["reasons"] for k, v in _scored(con).items()} == {
+        "by_1730_local": ["speed_missed"],
+        "by_1630_local": ["speed_met"],
+        "by_1000_local": ["speed_exceeded"],
+    }
+
+
+def test_in_person_is_due_the_same_local_day(con, add_interactions, tmp_path):
+    base = {"kind": "request", "channel": "in_person", "source": "stores"}
+    add_interactions(
+        # 23:30 in Kuala Lumpur: the local day ends 30 minutes later, at 16:00 UTC
+        {**base, "interaction_id": "late_evening", "occurred_at": "2024-03-05 15:30",
+         "resolved_at": "2024-03-05 16:30"},
+        # 10:00 local, window to 24:00 local = 14 h; resolved after 12 h (22:00 local)
+        {**base, "interaction_id": "morning_met", "occurred_at": "2024-03-05 02:00",
+         "resolved_at": "2024-03-05 14:00"},
+        {**base, "interaction_id": "morning_fast", "occurred_at": "2024-03-05 02:00",
+         "resolved_at": "2024-03-05 04:00"},
+    )  # fmt: skip
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 3, 10)))
+    got = _scored(con)
+    assert got["late_evening"]["deadline"] == datetime(2024, 3, 5, 15, 59, 59, 999999)
+    assert got["late_evening"]["reasons"] == ["speed_missed"]
+    assert got["morning_met"]["reasons"] == ["speed_met"]
+    assert got["morning_met"]["expected_hours"] == 14.0
+    assert got["morning_fast"]["reasons"] == ["speed_exceeded"]
+
+
+def test_as_of_is_the_data_time_or_the_clock_in_utc(con, add_interactions, tmp_path):
+    add_interactions(
+        {"interaction_id": "1", "occurred_at": "2024-03-01", "resolved_at": "2024-03-04 08:00"},
+        {"interaction_id": "2", "occurred_at": "2024-03-02 10:00"},
+    )  # fmt: skip
+    kl = timezone(timedelta(hours=8))
+    data_cfg = _cfg(tmp_path, now=datetime(2024, 3, 9, 8, tzinfo=kl), as_of="data")
+    scoring = load_reference(data_cfg.reference_dir).scoring
+    assert as_of(con, data_cfg, scoring) == datetime(2024, 3, 4, 8)
+    early = RunConfig(reference_dir=data_cfg.reference_dir, now=datetime(2024, 3, 3, tzinfo=UTC))
+    assert as_of(con, early, scoring) == datetime(2024, 3, 3)  # never later than the clock
+    clock_cfg = _cfg(tmp_path, now=datetime(2024, 3, 9, 8, tzinfo=kl), as_of="clock")
+    assert as_of(con, clock_cfg, load_reference(clock_cfg.reference_dir).scoring) == datetime(
+        2024, 3, 9
+    )
+
+
+def test_open_ticket_is_judged_at_the_data_as_of_time(con, add_interactions, tmp_path):
+    add_interactions(
+        # phone request, due 2024-03-02 10:00, still open
+        {"interaction_id": "open", "kind": "request", "occurred_at": T0, "status": "in_progress"},
+        {"interaction_id": "later", "kind": "feedback", "occurred_at": "2024-03-02 09:00"},
+    )
+    cfg = _cfg(tmp_path, now=datetime(2030, 1, 1), as_of="data")
+    assert score_outcomes(con, cfg)["as_of"] == datetime(2024, 3, 2, 9)
+    assert _scored(con)["open"]["reasons"] == []  # the export was taken before the deadline
+    add_interactions({"interaction_id": "later2", "kind": "feedback", "occurred_at": "2024-03-03"})
+    score_outcomes(con, cfg)
+    assert _scored(con)["open"]["reasons"] == ["unresolved_past_promise"]
+
+
+# --- resolution ---------------------------------------------------------------------------------
+
+
+def test_repeat_contact_first_contact_resolution_and_reopen(con, add_interactions, tmp_path):
+    def c(iid: str, customer: str | None, topic: str, at: str, **kw: Any) -> dict[str, Any]:
+        # resolved in 20 of 24 h: speed met, so the resolution codes decide
+        resolved = (datetime.fromisoformat(at) + timedelta(hours=20)).isoformat()
+        return {"interaction_id": iid, "customer_id": customer, "topic": topic,
+                "occurred_at": at, "resolved_at": resolved, "status": "resolved", **kw}  # fmt: skip
+
+    add_interactions(
+        c("a1", "C1", "delivery", "2024-03-01 10:00"),
+        c("a2", "C1", "delivery", "2024-03-04 10:00"),  # 3 days later: a1 was a repeat
+        c("b1", "C1", "billing", "2024-03-01 10:00"),  # other topic: no repeat
+        c("d1", "C2", "delivery", "2024-03-01 10:00"),
+        c("d2", "C2", "delivery", "2024-03-08 10:00"),  # exactly 7 days: a repeat
+        c("e1", "C3", "delivery", "2024-03-01 10:00"),
+        c("e2", "C3", "delivery", "2024-03-09 10:00"),  # 8 days: no repeat
+        c("f1", "C4", "delivery", "2024-03-01 10:00"),
+        c("f2", "C4", "delivery", "2024-03-02 10:00", kind="feedback"),  # feedback is no repeat
+        c("g1", "C5", "refund", "2024-03-01 10:00", status="reopened"),
+        c("h1", None, "refund", "2024-03-01 10:00"),  # no customer: repeats unknowable
+        c("i1", "C6", "refund", "2024-03-20 10:00"),  # window still open at as-of
+        c("j1", "C7", "refund", "2024-03-01 10:00", kind="inquiry"),  # inquiry asks too
+    )
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 3, 24)))
+    got = _scored(con)
+    fields = ("repeat_contact", "first_contact_resolution", "reopened")
+    assert {k: tuple(v[f] for f in fields) + (v["reasons"],) for k, v in got.items()} == {
+        "a1": (True, False, False, ["repeat_contact", "speed_met"]),
+        "a2": (False, True, False, ["first_contact_resolution", "speed_met"]),
+        "b1": (False, True, False, ["first_contact_resolution", "speed_met"]),
+        "d1": (True, False, False, ["repeat_contact", "speed_met"]),
+        "d2": (False, True, False, ["first_contact_resolution", "speed_met"]),
+        "e1": (False, True, False, ["first_contact_resolution", "speed_met"]),
+        "e2": (False, True, False, ["first_contact_resolution", "speed_met"]),
+        "f1": (False, True, False, ["first_contact_resolution", "speed_met"]),
+        "f2": (None, None, False, []),
+        "g1": (False, False, True, ["reopened", "speed_met"]),
+        "h1": (None, None, False, ["speed_met"]),
+        "i1": (None, None, False, ["speed_met"]),
+        "j1": (False, True, False, ["first_contact_resolution", "speed_met"]),
+    }
+    assert _brief(got["a1"]) == ("dissatisfied", ["repeat_contact"], "service")
+    assert _brief(got["a2"]) == ("satisfied", ["first_contact_resolution", "speed_met"], None)
+    assert _brief(got["g1"]) == ("dissatisfied", ["reopened"], "service")
+
+
+def test_first_contact_resolution_can_be_worth_an_exceedance(con, add_interactions, tmp_path):
+    add_interactions(
+        {"interaction_id": "1", "customer_id": "C1", "topic": "delivery", "occurred_at": T0,
+         "status": "resolved"},
+    )  # fmt: skip
+    cfg = _cfg(tmp_path, now=datetime(2024, 4, 1), **{"resolution.first_contact": "exceeds"})
+    score_outcomes(con, cfg)
+    assert _brief(_scored(con)["1"]) == ("delighted", ["first_contact_resolution"], None)
+
+
+# --- rating -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rating", "three", "expected"),
+    [
+        (5, "falls_short", ("delighted", ["rating_exceeded"], None)),
+        (4.6, "falls_short", ("delighted", ["rating_exceeded"], None)),  # rounds to 5
+        (4, "falls_short", ("satisfied", ["rating_met"], None)),
+        (3, "falls_short", ("dissatisfied", ["rating_neutral"], "rating")),
+        (3, "meets", ("satisfied", ["rating_neutral"], None)),
+        (2, "falls_short", ("dissatisfied", ["rating_low"], "rating")),
+        (1, "falls_short", ("dissatisfied", ["rating_low"], "rating")),
+        (0, "falls_short", ("unscored", [], None)),  # outside 1-5: no signal
+        (None, "falls_short", ("unscored", [], None)),
+    ],
+)
+def test_rating_bands(con, add_interactions, tmp_path, rating, three, expected):
+    add_interactions(
+        {"interaction_id": "1", "kind": "feedback", "channel": "web", "occurred_at": T0,
+         "rating": rating},
+    )  # fmt: skip
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1), **{"rating.three": three}))
+    assert _brief(_scored(con)["1"]) == expected
+
+
+def test_low_rating_with_every_promise_kept_is_an_expectation_gap(con, add_interactions, tmp_path):
+    base = {**PROMISED, "rating": 1}
+    add_interactions(
+        {**base, "interaction_id": "kept", "resolved_at": "2024-03-01 12:00"},
+        {**base, "interaction_id": "broken", "resolved_at": "2024-03-03 12:00"},
+        {**base, "interaction_id": "kept_rude", "resolved_at": "2024-03-01 12:00",
+         "text": "Agent said: I don't care."},
+        {**base, "interaction_id": "no_promise_info", "kind": "feedback", "promised_by": None},
+    )  # fmt: skip
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1)))
+    got = _scored(con)
+    assert got["kept"]["reasons"] == ["rating_low_promise_kept", "speed_exceeded"]
+    assert _brief(got["kept"]) == ("dissatisfied", ["rating_low_promise_kept"], "expectation")
+    assert _brief(got["broken"]) == ("dissatisfied", ["rating_low", "speed_missed"], "service")
+    assert _brief(got["kept_rude"]) == (
+        "dissatisfied",
+        ["discouraged_phrase:dont_care", "rating_low"],
+        "staff_language",
+    )
+    assert _brief(got["no_promise_info"]) == ("dissatisfied", ["rating_low"], "rating")
+
+
+# --- staff language -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "found"),
+    [
+        ("Agent said “I don’t know” and hung up.", "en", [("dont_know", "en")]),
+        ("agent said I DONT KNOW", "en", [("dont_know", "en")]),
+        ("<p>Staff: <b>I don't</b> know&hellip;</p>", "en", [("dont_know", "en")]),
+        ("Honestly, I don&#39;t care.", "en", [("dont_care", "en")]),
+        (
+            "Hurry up! We don't like your kind here.",
+            "en",
+            [("dont_like_you", "en"), ("hurry_wait", "en")],
+        ),
+        (
+            "Pelanggan kata staf cakap 'Saya tak tahu' bila minta bantuan.",
+            "ms",
+            [("dont_know", "ms")],
+        ),
+        ("Saya betul, awak salah!", "ms", [("im_right", "ms")]),
+        ("Semakan rakaman: ejen beritahu pelanggan tunggu je.", "ms", [("hurry_wait", "ms")]),
+        ('Agen menjawab "saya tidak tahu" lalu menutup telepon.', "id", [("dont_know", "id")]),
+        ("saya tidak tahu", "ms", [("dont_know", "ms")]),  # listed in both: the row's language
+        ("saya tidak tahu", None, [("dont_know", "id")]),  # no language: the first listing it
+        ("Jangan datang lagi.", "id", [("dont_come_back", "id")]),
+        ("Medewerker zei: ik weet het niet.", "nl", [("dont_know", "nl")]),
+        ("Klant meldt dat personeel 'schiet op' zei.", "nl", [("hurry_wait", "nl")]),
+        ("Kom maar niet meer terug, zei hij. Café über 😡 客户", "nl", [("dont_come_back", "nl")]),
+        # near misses: the same words inside other words, or in a different order
+        ("Checked the knowledge base before answering.", "en", []),
+        ("Sender unknown, parcel sent back to the Dontknowville depot.", "en", []),
+        ("Customer is on the waiting list for the new model.", "en", []),
+        ("Customer had to hurry upstairs to the pickup counter.", "en", []),
+        ("Customer said she just waited ten minutes, which was fine.", "en", []),
+        ("We care about every order, told the customer so.", "en", []),
+        ("Sila tunggu jemputan melalui SMS.", "ms", []),
+        ("Saya tahu prosesnya, sudah diterangkan.", "ms", []),
+        ("Pelanggan tunggu sajian di kafe toko.", "id", []),
+        ("Alamat tidak diketahui, paket kembali ke gudang.", "id", []),
+        ("Bezorging schiet opvallend tekort volgens klant.", "nl", []),
+        ("Klant zegt: ik weet het nu wel, dank u.", "nl", []),
+    ],
+)
+def test_discouraged_phrases_in_four_languages(
+    con, add_interactions, tmp_path, text, language, found
+):
+    add_interactions(
+        # feedback: no handling time, so the phrase is the only signal
+        {"interaction_id": "1", "kind": "feedback", "channel": "web", "occurred_at": T0,
+         "text": text, "language": language},
+    )  # fmt: skip
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1)))
+    row = _scored(con)["1"]
+    assert [(p["phrase_id"], p["language"]) for p in row["phrases"]] == found
+    codes = [f"discouraged_phrase:{p}" for p, _ in found]
+    assert [r for r in row["reasons"] if r.startswith("discouraged")] == codes
+    if found:
+        assert row["outcome"] == "dissatisfied"
+        assert row["dissatisfied_cause"] == "staff_language"
+
+
+def test_skipped_kinds_are_not_scanned(con, add_interactions, tmp_path):
+    add_interactions(
+        {"interaction_id": "survey", "kind": "feedback", "channel": "web", "occurred_at": T0,
+         "text": "I don't know why it took so long", "rating": 4},
+    )  # fmt: skip
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1), **{"language.skip_kinds": []}))
+    assert _scored(con)["survey"]["outcome"] == "dissatisfied"
+    cfg = _cfg(tmp_path, now=datetime(2024, 4, 1), **{"language.skip_kinds": ["feedback"]})
+    score_outcomes(con, cfg)
+    assert _brief(_scored(con)["survey"]) == ("satisfied", ["rating_met"], None)
+
+
+# --- the rule as a whole ------------------------------------------------------------------------
+
+
+def test_any_shortfall_beats_any_exceedance_and_no_signal_is_unscored(
+    con, add_interactions, tmp_path
+):
+    add_interactions(
+        # exceeded speed, delighted rating, but a discouraged phrase: dissatisfied
+        {**PROMISED, "interaction_id": "mixed", "resolved_at": "2024-03-01 11:00", "rating": 5,
+         "text": "Jangan datang lagi", "language": "ms"},
+        # met speed and a 5: delighted
+        {**PROMISED, "interaction_id": "met_and_5", "resolved_at": "2024-03-02 09:00",
+         "rating": 5},
+        # a compliment on its own: delighted
+        {"interaction_id": "compliment", "kind": "compliment", "occurred_at": T0},
+        # nothing to go on: unscored, counted, never dropped
+        {"interaction_id": "silent", "kind": "inquiry", "channel": "web", "occurred_at": T0,
+         "status": "in_progress"},
+    )  # fmt: skip
+    summary = score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 3, 1, 12)))
+    got = _scored(con)
+    assert got["mixed"]["reasons"] == [
+        "discouraged_phrase:dont_come_back",
+        "rating_exceeded",
+        "speed_exceeded",
+    ]
+    assert _brief(got["mixed"]) == (
+        "dissatisfied",
+        ["discouraged_phrase:dont_come_back"],
+        "staff_language",
+    )
+    assert _brief(got["met_and_5"]) == ("delighted", ["rating_exceeded"], None)
+    assert got["met_and_5"]["reasons"] == ["rating_exceeded", "speed_met"]
+    assert _brief(got["compliment"]) == ("delighted", ["kind_compliment"], None)
+    assert _brief(got["silent"]) == ("unscored", [], None)
+    assert {
+        k: summary[k]
+        for k in ("interactions", "delighted", "satisfied", "dissatisfied", "unscored")
+    } == {  # fmt: skip
+        "interactions": 4,
+        "delighted": 2,
+        "satisfied": 0,
+        "dissatisfied": 1,
+        "unscored": 1,
+    }
+
+
+def test_scores_are_deterministic_and_independent_of_row_order(con, add_interactions, tmp_path):
+    rows = [
+        {"interaction_id": str(i), "customer_id": f"C{i % 3}", "topic": "delivery",
+         "occurred_at": f"2024-03-{1 + i:02d} 10:00", "resolved_at": f"2024-03-{1 + i:02d} 20:00",
+         "rating": 1 + i % 5, "text": "I don't know" if i % 4 == 0 else "fine"}
+        for i in range(12)
+    ]  # fmt: skip
+    cfg = _cfg(tmp_path, now=datetime(2024, 4, 1))
+    add_interactions(*rows)
+    score_outcomes(con, cfg)
+    first = con.execute("select * from interaction_outcomes order by all").fetchall()
+    score_outcomes(con, cfg)
+    assert con.execute("select * from interaction_outcomes order by all").fetchall() == first
+    con.execute("delete from interactions").fetchall()
+    add_interactions(*reversed(rows))
+    score_outcomes(con, cfg)
+    assert con.execute("select * from interaction_outcomes order by all").fetchall() == first

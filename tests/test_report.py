@@ -1,0 +1,511 @@
+"""The report against a warehouse of hand-made interactions: read the PDF back and compare.
+
+The fixture (all phone complaints unless said; promise = 24 h after the contact):
+
+  quarter  touchpoint  contacts  what happened                                 outcome
+  2024-Q2  delivery    10        resolved in 2 h                               delighted
+           delivery    10        resolved in 20 h                              satisfied
+           billing     10        resolved in 20 h, rated 4                     satisfied
+  2024-Q3  delivery    24        resolved in 48 h                              dissatisfied (late)
+           delivery     8        resolved in 2 h                               delighted
+           delivery     8        resolved in 20 h                              satisfied
+           billing     20        resolved in 2 h but rated 1                   dissatisfied
+                                                                               (rating_low_promise_kept)
+           billing     10        resolved in 20 h, rated 5                     delighted
+           website     10        web feedback rated 4 (source "<b>survey</b>") satisfied
+  2024-Q4  delivery     1        one contact on 15 Oct: Q3 is the last complete quarter
+
+By hand, Q3: 80 contacts, 18 delighted, 18 satisfied, 44 dissatisfied, net delight −32.5.
+Delivery 40 contacts: 20% / 20% / 60%, net −40 (Q2: +50, so −90 pts); billing 30: 33% / 0% / 67%.
+Both are P1 (dissatisfied ≥ 30%, ≥ 5% of contacts, net delight below −32.5).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from pypdf import PdfReader
+
+from pipeline import paths
+from pipeline.config import RunConfig
+from pipeline.errors import UserError
+from pipeline.marts import MARTS
+from pipeline.outcomes import score_outcomes
+from pipeline.report import build_report, resolve_period
+from pipeline.report.export import FORMULA_STARTS, csv_bytes, safe_cell
+from pipeline.report.labels import load_labels
+from pipeline.report.model import Period
+from pipeline.report.playbook import load_playbook
+from pipeline.touchpoints import map_touchpoints
+
+NOW = datetime(2024, 11, 4, 9, 30)
+SCHEMA = paths.ROOT / "pipeline" / "schema.sql"
+SURVEY = "<b>survey</b> & <script>x</script>"  # a source name with markup, printed literally
+
+
+def _rows() -> list[dict]:
+    rows: list[dict] = []
+
+    def add(n: int, start: datetime, topic: str, hours: float | None, **extra) -> None:
+        for i in range(n):
+            at = start + timedelta(days=i, hours=i % 5)
+            row = {
+                "interaction_id": f"{topic}-{start:%m%d}-{hours}-{i}",
+                "customer_id": f"C{len(rows):05d}",  # one contact each: no repeat contacts
+                "topic": topic,
+                "occurred_at": at,
+                "promised_by": at + timedelta(hours=24),
+                "resolved_at": at + timedelta(hours=hours) if hours is not None else None,
+                "status": "resolved",
+                **extra,
+            }
+            rows.append(row)
+
+    q2, q3 = datetime(2024, 4, 2, 9), datetime(2024, 7, 2, 9)
+    add(10, q2, "delivery", 2)
+    add(10, q2 + timedelta(days=30), "delivery", 20)
+    add(10, q2, "billing", 20, rating=4)
+    add(24, q3, "delivery", 48)
+    add(8, q3 + timedelta(days=40), "delivery", 2)
+    add(8, q3 + timedelta(days=60), "delivery", 20)
+    add(20, q3, "billing", 2, rating=1)
+    add(10, q3 + timedelta(days=50), "billing", 20, rating=5)
+    web = {"source": SURVEY, "channel": "web", "kind": "feedback", "promised_by": None}
+    add(10, q3 + timedelta(days=5), "website", None, rating=4, **web)
+    add(1, datetime(2024, 10, 15, 9), "delivery", 2)
+    return rows
+
+
+def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    for n, row in enumerate(rows, start=1):
+        values = {
+            "source": "callcentre",
+            "channel": "phone",
+            "kind": "complaint",
+            "source_file": "test.csv",
+            "file_hash": "h",
+            "run_id": "r1",
+            "row_hash": 0,
+            "source_row": n,
+            **row,
+        }
+        cols = ", ".join(values)
+        marks = ", ".join(f"${k}" for k in values)
+        con.execute(f"insert into interactions ({cols}) values ({marks})", values).fetchall()
+
+
+def _ledger(con: duckdb.DuckDBPyConnection) -> None:
+    """What ingest would have written about the files, with one quarantined row."""
+    con.execute(
+        "insert into run_files values ('r1', 'callcentre', 'interactions', 'calls.csv', 'h', "
+        "'loaded', 132, 130, 1, 1)"
+    ).fetchall()
+    con.execute(
+        "insert into quarantine values ('r1', 'callcentre', 'interactions', 'calls.csv', 7, 'h', "
+        "'missing_required:customer_id', ['missing_required:customer_id'], '{}')"
+    ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def warehouse() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(SCHEMA.read_text(encoding="utf-8")).fetchall()
+    _insert(con, _rows())
+    _ledger(con)
+    cfg = RunConfig(now=NOW)
+    map_touchpoints(con, cfg)
+    score_outcomes(con, cfg)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def reports(warehouse, tmp_path_factory) -> dict:
+    """The English and the Malay report of the fixture, built once."""
+    out = tmp_path_factory.mktemp("reports")
+    en = build_report(warehouse, RunConfig(now=NOW, reports_dir=out))
+    ms = build_report(warehouse, RunConfig(now=NOW, reports_dir=out, lang="ms"))
+    return {"en": en, "ms": ms, "out": out}
+
+
+def pdf_text(path: Path) -> str:
+    """Every page's text, whitespace collapsed to single spaces (table cells come one a line)."""
+    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(path).pages)
+
+
+def _mart(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict]:
+    cur = con.execute(sql, params or {})
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+# --- the period ------------------------------------------------------------------------------
+
+
+def test_default_period_is_the_last_complete_quarter(warehouse):
+    period, previous = resolve_period(warehouse, RunConfig(now=NOW))
+    assert period == Period(datetime(2024, 7, 1).date(), datetime(2024, 9, 30).date())
+    assert period.label == "2024-Q3"
+    assert previous == Period(datetime(2024, 4, 1).date(), datetime(2024, 6, 30).date())
+
+
+def test_given_period_and_same_length_previous(warehouse):
+    cfg = RunConfig(now=NOW, period_from="2024-07-01", period_to="2024-08-31")
+    period, previous = resolve_period(warehouse, cfg)
+    assert period.label == "2024-07-01_2024-08-31"
+    assert (previous.start.isoformat(), previous.end.isoformat()) == ("2024-04-30", "2024-06-30")
+    # no data in the 30 days before April: no previous period
+    cfg = RunConfig(now=NOW, period_from="2024-04-01", period_to="2024-04-30")
+    assert resolve_period(warehouse, cfg)[1] is None
+
+
+def test_bad_period_names_the_option(warehouse):
+    with pytest.raises(UserError, match="--from: 'July' is not a date"):
+        resolve_period(warehouse, RunConfig(now=NOW, period_from="July"))
+    with pytest.raises(UserError, match="--from 2024-09-01 is after --to 2024-08-01"):
+        resolve_period(
+            warehouse, RunConfig(now=NOW, period_from="2024-09-01", period_to="2024-08-01")
+        )
+
+
+def test_only_quarter_in_the_data_is_used_and_marked_partial():
+    con = duckdb.connect()
+    con.execute(SCHEMA.read_text(encoding="utf-8")).fetchall()
+    _insert(con, [r for r in _rows() if r["occurred_at"].month in (7, 8)])
+    period, previous = resolve_period(con, RunConfig(now=NOW))
+    assert period.label == "2024-Q3" and period.partial and previous is None
+
+
+# --- outputs ---------------------------------------------------------------------------------
+
+
+def test_outputs_are_written(reports, warehouse):
+    out, en, ms = reports["out"], reports["en"], reports["ms"]
+    assert en.pdf == out / "touchpoint-workplan-2024-Q3.pdf"
+    assert ms.pdf == out / "touchpoint-workplan-2024-Q3-ms.pdf"
+    assert en.workplan_csv == out / "workplan-2024-Q3.csv"
+    charts = {p.name for p in en.charts}
+    for name in ("outcome_mix", "priority_map", "monthly_trend", "resolution_by_channel"):
+        assert {f"{name}.png", f"{name}.csv"} <= charts
+    assert {p.name for p in en.marts} == {f"{m}.parquet" for m in MARTS}
+    assert all(p.exists() and p.stat().st_size > 0 for p in en.paths + ms.paths)
+    # no temp files left behind
+    assert not [p for p in out.rglob(".*.tmp")]
+
+
+def test_marts_parquet_equals_the_warehouse(reports, warehouse):
+    path = reports["out"] / "2024-Q3" / "marts" / "mart_touchpoint.parquet"
+    exported = warehouse.execute(
+        "select touchpoint_id, volume, net_delight from read_parquet($p) order by touchpoint_id",
+        {"p": str(path)},
+    ).fetchall()
+    live = warehouse.execute(
+        "select touchpoint_id, volume, net_delight from mart_touchpoint order by touchpoint_id"
+    ).fetchall()
+    assert exported == live
+
+
+def test_chart_tables_hold_the_mart_figures(reports, warehouse):
+    path = reports["out"] / "2024-Q3" / "charts" / "outcome_mix.csv"
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = {r["touchpoint_id"]: r for r in csv.DictReader(f)}
+    assert set(rows) == {"delivery", "billing", "website"}
+    assert rows["delivery"]["volume"] == "40" and rows["delivery"]["dissatisfied"] == "24"
+    assert float(rows["billing"]["pct_dissatisfied"]) == pytest.approx(200 / 3, abs=1e-3)
+    trend = (reports["out"] / "2024-Q3" / "charts" / "monthly_trend.csv").read_text("utf-8-sig")
+    # the previous quarter's months come first, marked as outside the period
+    assert trend.splitlines()[1].startswith("2024-04-01,false,")
+
+
+# --- the document ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "ms"])
+def test_every_section_is_there(reports, lang):
+    labels = load_labels(paths.REFERENCE, lang)
+    text = pdf_text(reports[lang].pdf)
+    assert labels("title") in text
+    keys = ("summary", "matrix", "charts", "workplan", "customers", "retention", "language")
+    for n, key in enumerate((*keys, "quality"), start=1):
+        assert f"{n}. {labels(f'sections.{key}')}" in text, key
+    # the retention stage has not run: the section says so
+    assert " ".join(labels("retention.not_computed").split()) in text
+
+
+def test_malay_report_is_in_malay(reports):
+    text = pdf_text(reports["ms"].pdf)
+    assert "Pelan Kerja Analisis Titik Sentuh" in text
+    assert "Penghantaran" in text  # the delivery touchpoint's Malay name
+    assert "Touchpoint matrix" not in text
+
+
+def test_matrix_prints_the_mart_figures(reports, warehouse):
+    labels = load_labels(paths.REFERENCE, "en")
+    f = labels.fmt
+    text = pdf_text(reports["en"].pdf)
+    marts = _mart(
+        warehouse,
+        "select t.*, n.name from mart_touchpoint as t join ref_touchpoint_names as n "
+        "on n.touchpoint_id = t.touchpoint_id and n.language = 'en' where volume > 0",
+    )
+    assert len(marts) == 3
+    for m in marts:
+        row = " ".join(
+            [
+                m["name"],
+                f.int(m["volume"]),
+                *(f.pct(m[f"pct_{o}"]) for o in ("delighted", "satisfied", "dissatisfied")),
+                f.pct(m["pct_unscored"]),
+                f.signed(m["net_delight"]),
+                f.pct(m["csat_pct"]),
+                f.pct(m["promise_kept_pct"]),
+                f.hours(m["median_ttr_hours"]),
+            ]
+        )
+        assert row in text, row
+    # and by hand: delivery 40 contacts, 20/20/60 %, net −40, 90 points down on Q2's +50
+    assert "Delivery 40 20% 20% 60% 0% −40" in text
+    assert "−90 pts" in text
+    assert "All touchpoints 80 23% 23% 55% 0% −33 50% 66%" in text  # 22.5% rounds up
+
+
+def test_work_plan_prints_the_mart_figures(reports, warehouse):
+    text = pdf_text(reports["en"].pdf)
+    # delivery first (24 late contacts), then billing (20): both P1, due report date + 14 days
+    assert re.search(r"P1 #1 Delivery Delivery .*P1 #2 Billing Invoices and billing", text)
+    assert "60% dissatisfied (24 of 40 contacts); 100% of them resolved after the promised" in text
+    assert (
+        "67% dissatisfied (20 of 30 contacts); 100% of them rated low although the promise" in text
+    )
+    assert "18 Nov 2024" in text
+    reasons = _mart(
+        warehouse, "select * from mart_touchpoint_reasons where outcome = 'dissatisfied'"
+    )
+    assert {(r["touchpoint_id"], r["reason"], r["interactions"]) for r in reasons} == {
+        ("delivery", "speed_missed", 24),
+        ("billing", "rating_low_promise_kept", 20),
+    }
+    with open(reports["en"].workplan_csv, encoding="utf-8-sig", newline="") as f:
+        plan = list(csv.DictReader(f))
+    assert [(r["rank"], r["priority"], r["touchpoint_id"], r["reason"]) for r in plan] == [
+        ("1", "P1", "delivery", "speed_missed"),
+        ("2", "P1", "billing", "rating_low_promise_kept"),
+    ]
+    mart = {m["touchpoint_id"]: m for m in _mart(warehouse, "select * from mart_touchpoint")}
+    for r in plan:
+        m = mart[r["touchpoint_id"]]
+        assert int(r["dissatisfied"]) == m["dissatisfied"]
+        assert int(r["volume"]) == m["volume"]
+        assert float(r["dissatisfied_pct"]) == pytest.approx(m["pct_dissatisfied"], abs=1e-4)
+    # a low rating although the promise was kept is answered by setting expectations
+    assert plan[1]["action_id"] == "set_expectations"
+    assert plan[0]["action_id"] == "acknowledge_and_update"
+    assert plan[0]["kpi"] == "promise_kept" and float(plan[0]["kpi_current"]) == 40.0
+    assert plan[0]["due"] == "2024-11-18" and plan[0]["status"] == "open"
+
+
+def test_summary_names_the_touchpoints_to_act_on_first(reports):
+    text = pdf_text(reports["en"].pdf)
+    assert "1. Delivery: 60% of 40 contacts dissatisfied (net delight −40)" in text
+    assert "2. Invoices and billing: 67% of 30 contacts dissatisfied" in text
+    assert "Interactions analysed 80" in text
+    assert "1; top reasons: missing_required:customer_id (1)" in text
+
+
+def test_markup_in_data_prints_literally(reports):
+    text = pdf_text(reports["en"].pdf)
+    assert SURVEY in text  # the source name, in the summary and the appendix
+
+
+def test_same_data_same_report(warehouse, tmp_path, reports):
+    again = build_report(warehouse, RunConfig(now=NOW, reports_dir=tmp_path))
+    assert again.pdf.read_bytes() == reports["en"].pdf.read_bytes()
+    assert again.workplan_csv.read_bytes() == reports["en"].workplan_csv.read_bytes()
+
+
+def test_another_report_date_changes_only_the_dates(warehouse, tmp_path, reports):
+    later = build_report(warehouse, RunConfig(now=NOW + timedelta(days=1), reports_dir=tmp_path))
+    before = pdf_text(reports["en"].pdf).replace("4 Nov 2024", "X").replace("18 Nov 2024", "Y")
+    after = pdf_text(later.pdf).replace("5 Nov 2024", "X").replace("19 Nov 2024", "Y")
+    assert before == after
+
+
+def test_empty_period_gives_a_short_report(warehouse, tmp_path):
+    cfg = RunConfig(now=NOW, reports_dir=tmp_path, period_from="2023-01-01", period_to="2023-03-31")
+    result = build_report(warehouse, cfg)
+    assert result.empty and result.actions == 0
+    reader = PdfReader(result.pdf)
+    text = pdf_text(result.pdf)
+    assert "No interactions fall in this period" in text
+    assert "2. Data quality" in text and "Touchpoint matrix" not in text
+    assert len(reader.pages) <= 4
+
+
+def test_empty_warehouse_gives_a_short_report(tmp_path):
+    con = duckdb.connect()
+    con.execute(SCHEMA.read_text(encoding="utf-8")).fetchall()
+    cfg = RunConfig(now=NOW, reports_dir=tmp_path)
+    map_touchpoints(con, cfg)
+    score_outcomes(con, cfg)
+    result = build_report(con, cfg)
+    assert result.period == "no-data"
+    assert "The warehouse holds no interactions yet" in pdf_text(result.pdf)
+
+
+def test_report_needs_the_earlier_stages(tmp_path):
+    con = duckdb.connect()
+    con.execute(SCHEMA.read_text(encoding="utf-8")).fetchall()
+    with pytest.raises(UserError, match="interaction_touchpoints"):
+        build_report(con, RunConfig(now=NOW, reports_dir=tmp_path))
+
+
+# --- CSV safety ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1", " =1"])
+def test_formula_cells_are_neutralised(value):
+    assert safe_cell(value) == "'" + value
+    line = csv_bytes(["a"], [[value]]).decode("utf-8-sig").splitlines()[1]
+    assert line.lstrip('"').startswith("'")
+
+
+def test_numbers_and_plain_text_stay_as_they_are():
+    assert safe_cell(-5) == -5 and safe_cell(2.5) == 2.5 and safe_cell("Delivery") == "Delivery"
+    assert safe_cell(None) == "" and set(FORMULA_STARTS) >= {"=", "+", "-", "@", "\t", "\r"}
+
+
+def test_work_plan_csv_neutralises_names_from_the_catalog(warehouse, tmp_path):
+    """A touchpoint named like a formula reaches the CSV as text."""
+    ref = tmp_path / "reference"
+    import shutil
+
+    shutil.copytree(paths.REFERENCE, ref)
+    tp = ref / "touchpoints.yaml"
+    tp.write_text(
+        tp.read_text(encoding="utf-8").replace(
+            "name: {en: Delivery, ms: Penghantaran}",
+            "name: {en: \"=HYPERLINK('http://x')\", ms: Penghantaran}",
+        ),
+        encoding="utf-8",
+    )
+    cfg = RunConfig(now=NOW, reports_dir=tmp_path / "out", reference_dir=ref)
+    map_touchpoints(warehouse, cfg)
+    try:
+        result = build_report(warehouse, cfg)
+        with open(result.workplan_csv, encoding="utf-8-sig", newline="") as f:
+            plan = list(csv.DictReader(f))
+        assert plan[0]["touchpoint"] == "'=HYPERLINK('http://x')"
+    finally:
+        map_touchpoints(warehouse, RunConfig(now=NOW))  # put the catalog back for other tests
+
+
+# --- reference files -------------------------------------------------------------------------
+
+
+def test_playbook_maps_a_kept_promise_to_communication_never_to_staff():
+    pb = load_playbook(paths.REFERENCE)
+    from pipeline.reference import SEGMENTS, TOUCHPOINT_KINDS, load_reference
+
+    for t in load_reference(paths.REFERENCE).catalog.touchpoints:
+        for kind in (*TOUCHPOINT_KINDS, None):
+            for segment in SEGMENTS:
+                action = pb.action_for("rating_low_promise_kept", t.id, kind, segment)
+                assert action.id == "set_expectations"
+                assert "expectation" in action.text("en").lower()
+
+
+def test_formal_letters_get_a_meeting():
+    pb = load_playbook(paths.REFERENCE)
+    assert pb.action_for("speed_missed", "formal_letters", "communication", "other").id == (
+        "meet_in_person"
+    )
+    assert pb.action_for("discouraged_phrase", "call_centre", "human_contact", "other").id == (
+        "replace_phrases"
+    )
+
+
+def _copy_reference(tmp_path: Path) -> Path:
+    import shutil
+
+    ref = tmp_path / "reference"
+    shutil.copytree(paths.REFERENCE, ref)
+    return ref
+
+
+def test_missing_label_names_file_and_key(tmp_path):
+    ref = _copy_reference(tmp_path)
+    ms = ref / "labels" / "ms.yaml"
+    ms.write_text(ms.read_text(encoding="utf-8").replace("  gap: Jurang\n", ""), "utf-8")
+    with pytest.raises(UserError, match=r"labels/ms.yaml: workplan.gap: missing key"):
+        load_labels(ref, "ms")
+
+
+def test_unknown_placeholder_and_unknown_language(tmp_path):
+    ref = _copy_reference(tmp_path)
+    ms = ref / "labels" / "ms.yaml"
+    ms.write_text(ms.read_text(encoding="utf-8").replace("{reason_share}", "{share}"), "utf-8")
+    with pytest.raises(UserError, match=r"ms.yaml: summary.act_first_sentence: unknown placeh"):
+        load_labels(ref, "ms")
+    with pytest.raises(UserError, match=r"no labels for language 'xx' \(available: en, ms\)"):
+        load_labels(ref, "xx")
+
+
+def test_bad_playbook_names_file_and_key(tmp_path):
+    ref = _copy_reference(tmp_path)
+    pb = ref / "playbook.yaml"
+    pb.write_text(pb.read_text(encoding="utf-8").replace("kpi: csat", "kpi: nps", 1), "utf-8")
+    with pytest.raises(UserError, match=r"playbook.yaml: actions.set_expectations.kpi: 'nps'"):
+        load_playbook(ref)
+    pb.write_text(
+        (paths.REFERENCE / "playbook.yaml")
+        .read_text(encoding="utf-8")
+        .replace("touchpoints: [formal_letters]", "touchpoints: [letters]"),
+        "utf-8",
+    )
+    with pytest.raises(UserError, match=r"meet_in_person.touchpoints: unknown touchpoint"):
+        load_playbook(ref, ("formal_letters", "delivery"))
+
+
+def test_a_new_language_is_one_labels_file(warehouse, tmp_path):
+    """nl.yaml: Dutch words and number format; catalog texts fall back to English."""
+    ref = _copy_reference(tmp_path)
+    en = (ref / "labels" / "en.yaml").read_text(encoding="utf-8")
+    nl = en.replace("lang: en", "lang: nl").replace('decimal: "."', 'decimal: ","')
+    nl = nl.replace('thousands: ","', 'thousands: "."').replace(
+        "title: Touchpoint analysis", "title: Contactpuntanalyse"
+    )
+    (ref / "labels" / "nl.yaml").write_text(nl, encoding="utf-8")
+    labels = load_labels(ref, "nl")
+    assert labels.fmt.number(1234.5, 1) == "1.234,5"
+    assert labels.fmt.pct(12.5, 1) == "12,5%"
+    cfg = RunConfig(now=NOW, reports_dir=tmp_path / "out", reference_dir=ref, lang="nl")
+    result = build_report(warehouse, replace(cfg))
+    text = pdf_text(result.pdf)
+    assert result.pdf.name == "touchpoint-workplan-2024-Q3-nl.pdf"
+    assert "Contactpuntanalyse work plan" in text
+    assert "Invoices and billing 30 33% 0% 67%" in text  # English catalog names, Dutch numbers
+
+
+def test_retention_section_reads_the_retention_mart_once_it_exists(warehouse, tmp_path):
+    """The contract for the retention stage: mart_retention, one row per complaint experience."""
+    warehouse.execute(
+        "create table mart_retention as select * from (values "
+        "('never_complained', 100, 60, 60.0, 50.2, 69.1), "
+        "('complaint_delighted', 20, 15, 75.0, 53.1, 88.8), "
+        "('unresolved', 10, 2, 20.0, 5.7, 51.0)"
+        ") as t(experience, customers, reordered, reorder_pct, ci_low, ci_high)"
+    ).fetchall()
+    try:
+        result = build_report(warehouse, RunConfig(now=NOW, reports_dir=tmp_path))
+        text = pdf_text(result.pdf)
+        assert "Not computed yet" not in text
+        assert "Never complained 100 60 60% 50% – 69%" in text
+        assert "Complaint unresolved 10 2 20% 6% – 51%" in text
+    finally:
+        warehouse.execute("drop table mart_retention").fetchall()

@@ -144,14 +144,18 @@ def test_shipped_catalog_maps_the_sample_vocabulary(con, add_interactions):
         {"interaction_id": "c2", "channel": "chat", "occurred_at": T0},
         {"interaction_id": "s1", "source": "survey", "channel": "web", "kind": "feedback",
          "topic": "checkout", "occurred_at": T0},
-        {"interaction_id": "l1", "source": "letters", "channel": "letter",
+        {"interaction_id": "l1", "source": "helpdesk", "channel": "email",
          "text": "Encik Ahmad menulis bahawa penghantaran tidak boleh diterima", "occurred_at": T0},
-        {"interaction_id": "l2", "source": "letters", "channel": "letter",
+        {"interaction_id": "l2", "source": "helpdesk", "channel": "email",
          "text": "Mevr. Brouwer schrijft dat de bezorging onacceptabel was", "occurred_at": T0},
         {"interaction_id": "l3", "source": "letters", "channel": "letter",
          "text": "Formal complaint regarding the warranty", "occurred_at": T0},
         {"interaction_id": "h1", "source": "helpdesk", "channel": "email",
          "text": "Masalah dengan pengiriman", "occurred_at": T0},
+        {"interaction_id": "q1", "channel": "phone", "kind": "inquiry", "topic": "delivery",
+         "occurred_at": T0},
+        {"interaction_id": "q2", "channel": "in_person", "kind": "request", "topic": "refund",
+         "occurred_at": T0},
         {"interaction_id": "x1", "source": "social", "channel": "social", "occurred_at": T0},
     )  # fmt: skip
     map_touchpoints(con, RunConfig(now=datetime(2024, 6, 1)))
@@ -161,8 +165,12 @@ def test_shipped_catalog_maps_the_sample_vocabulary(con, add_interactions):
         "s1": "checkout",
         "l1": "delivery",
         "l2": "delivery",
-        "l3": "warranty",
+        # a letter is answered with a meeting whatever it is about: its own touchpoint
+        "l3": "formal_letters",
         "h1": "delivery",
+        # a question or request is judged on the contact: the channel's touchpoint
+        "q1": "call_centre",
+        "q2": "store_counter",
         "x1": "unmapped",
     }
 

@@ -1,0 +1,103 @@
+"""The whole pipeline on a small generated sample, through the command line, twice."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from pypdf import PdfReader
+
+from pipeline import paths
+from pipeline.bench import bench, render, write_json
+from pipeline.cli import COMMANDS, main
+from pipeline.sample import write_sample
+
+NOW = "2026-11-22T00:00:00"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("e2e")
+    write_sample(root / "data" / "sample", interactions=3000, customers=300)
+    return root
+
+
+def _args(root: Path, *extra: str) -> list[str]:
+    return ["--warehouse", str(root / "w.duckdb"), "--data-dir", str(root / "data"),
+            "--out", str(root / "reports"), "--now", NOW, *extra]
+
+
+def _query(root: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(root / "w.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _pdf_text(root: Path) -> str:
+    (pdf,) = sorted((root / "reports").glob("touchpoint-workplan-*.pdf"))
+    return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+def test_first_run_loads_every_source_and_writes_the_report(project: Path, capsys) -> None:
+    assert main(["run", *_args(project)]) == 0
+    out = capsys.readouterr().out
+    assert "report 2026-Q3" in out and "coverage:" in out
+    # Conservation for every file, and every source staged something.
+    files = _query(project, "select source, rows_read, staged, quarantined, duplicates "
+                            "from run_files where status = 'loaded'")
+    assert len(files) >= 40
+    assert all(r == s + q + d for _, r, s, q, d in files)
+    by_source = {src for src, _, s, _, _ in files if s > 0}
+    assert by_source == {"callcentre", "helpdesk", "letters", "stores", "survey", "orders"}
+    staged = sum(s for src, _, s, _, _ in files if src != "orders")
+    assert _query(project, "select count(*) from interactions") == [(staged,)]
+    # Every interaction has exactly one touchpoint and one outcome.
+    assert _query(project, "select count(*) from interaction_touchpoints") == [(staged,)]
+    assert _query(project, "select count(*), count(distinct (source, interaction_id)) "
+                           "from interaction_outcomes") == [(staged, staged)]
+    text = _pdf_text(project)
+    for heading in ("1. Summary", "2. Touchpoint matrix", "4. Work plan", "8. Data quality"):
+        assert heading in text
+
+
+def test_second_run_changes_nothing_and_writes_the_same_report(project: Path, capsys) -> None:
+    before = {t: _query(project, f"select count(*) from {t}")
+              for t in ("interactions", "orders", "quarantine", "interaction_outcomes")}
+    text = _pdf_text(project)
+    assert main(["run", *_args(project)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"0 file\(s\) loaded, \d+ already loaded", out)
+    after = {t: _query(project, f"select count(*) from {t}") for t in before}
+    assert after == before
+    assert _pdf_text(project) == text
+
+
+def test_explain_says_which_rule_mapped_an_interaction(project: Path, capsys) -> None:
+    (iid,) = _query(project, "select interaction_id from interactions "
+                             "where channel = 'letter' order by 1 limit 1")[0]
+    assert main(["map", "--explain", iid, *_args(project)]) == 0
+    out = capsys.readouterr().out
+    assert iid in out and "letter_any" in out
+
+
+def test_every_command_is_in_the_readme() -> None:
+    readme = (paths.ROOT / "README.md").read_text()
+    for command in COMMANDS:
+        assert f"| `{command}` |" in readme, command
+
+
+def test_benchmark_harness_runs(tmp_path: Path) -> None:
+    """A tiny run so the harness cannot rot; no timing is asserted."""
+    result = bench(3000, incremental=True, data_root=tmp_path / "data", out=tmp_path / "out",
+                   increment_rows=500)
+    assert [s.stage for s in result.stages] == ["ingest", "map", "score", "report", "commit"]
+    assert result.input_rows > 3000 and result.floor_s > 0 and result.end_to_end_s > 0
+    assert result.incremental["rows_read"] > 0
+    assert "ratio end-to-end / floor" in render(result)
+    assert write_json(result, tmp_path / "out").exists()
+    shutil.rmtree(tmp_path / "data")

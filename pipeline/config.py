@@ -30,5 +30,5 @@ class RunConfig:
     period_to: str | None = None
     quiet: bool = False
     # GX validates staged rows in chunks of this size (bounded memory).
-    validation_chunk_rows: int = 500_000
+    validation_chunk_rows: int = 2_000_000
     memory_limit: str = "4GB"

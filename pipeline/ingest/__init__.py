@@ -24,7 +24,7 @@ from pipeline.ingest.sources import (
     load_mappings,
 )
 from pipeline.ingest.stage import staging_sql
-from pipeline.ingest.validate import validate_batch
+from pipeline.ingest.validate import validate_batch, warm_up
 
 SQL_DIR = Path(__file__).parent
 TARGETS = ("interactions", "orders")
@@ -182,7 +182,7 @@ def _create_batch(con: duckdb.DuckDBPyConnection, target: str) -> None:
     cols = ", ".join(TARGET_FIELDS[target])
     con.execute(f"""
         create or replace temp table batch_{target} as
-        select {cols}, source, source_file, source_row, file_hash,
+        select {cols}, source, source_file, source_row, file_hash, row_hash,
                0::integer as _file_seq, ''::varchar as _raw, []::varchar[] as _reasons
         from {target} where false
     """)
@@ -203,8 +203,10 @@ def _stage(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, raw: read.Raw
     try:
         con.execute(f"""
             insert into batch_{mapping.target}
-            select {cols}, $src, l.source_file, s._row, l.file_hash, l.file_seq, s._raw,
-                   s._reasons
+            select {cols}, $src, l.source_file, s._row, l.file_hash,
+                   md5_number(row({cols})::varchar), l.file_seq,
+                   -- the raw record is kept only where it may be quarantined
+                   case when len(s._reasons) > 0 then s._raw end, s._reasons
             from ({sql}) s join file_lineage l using (_path)
         """, {**params, "src": mapping.source})
     except duckdb.Error as exc:
@@ -225,6 +227,18 @@ def _classify(con: duckdb.DuckDBPyConnection, target: str) -> None:
     cols = ", ".join(TARGET_FIELDS[target])
     sql = (SQL_DIR / "classify_batch.sql").read_text().format(target=target, key=key, cols=cols)
     con.execute(sql)
+    # Every batch row with its fate, without copying the batch: the fate table is tiny.
+    con.execute(f"""
+        create or replace temp view batch_{target}_classified as
+        select b.* replace (
+                   case when f._status = 'quarantined' then ['duplicate_id_conflict']
+                        else b._reasons end as _reasons,
+                   coalesce(b._raw, to_json(struct_pack({cols}))::varchar) as _raw),
+               case when len(b._reasons) > 0 then 'quarantined'
+                    else coalesce(f._status, 'staged') end as _status
+        from batch_{target} b
+        left join batch_{target}_fate f on f._rid = b.rowid
+    """)
 
 
 def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
@@ -260,6 +274,7 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
             new.append((path, rel, digest, seq))
         if not new:
             continue
+        warm_up()  # new rows will need Great Expectations: import it while DuckDB reads
         if mapping.format == "sql":
             batches = [([p], [(p, rel, digest, n)]) for p, rel, digest, n in new]
         else:

@@ -1,55 +1,54 @@
--- batch_{target}_classified: one row per input record of this run, with its fate.
--- Grain: (source, source_file, source_row[, unpivoted key]). _status: staged | duplicate | quarantined.
+-- batch_{target}_fate: the clean batch rows that are NOT staged, and why.
+-- Grain: one row per batch row (by rowid) whose key is contested. _status: duplicate | quarantined.
 -- Keep rule: for one (source, {key}) the row already in the warehouse wins, then the earliest
 -- file of this run (file order, then row). An identical later row is a duplicate; a different
--- one is quarantined as duplicate_id_conflict.
-create or replace temp table batch_{target}_classified as
-with batch as (
-    select *, md5_number(to_json(struct_pack({cols}))) as row_hash
+-- one is quarantined as duplicate_id_conflict. Only contested keys are ranked: the rest of the
+-- batch is staged as it is, with no copy.
+create or replace temp table batch_{target}_fate as
+with clean as (
+    select rowid as _rid, source, {key}, _file_seq, source_row, row_hash
     from batch_{target}
+    where len(_reasons) = 0
 ),
 
-clean as (
-    select * from batch where len(_reasons) = 0
+repeated as (
+    select source, {key} from clean group by source, {key} having count(*) > 1
+),
+
+existing as (
+    select t.source, t.{key}, any_value(t.row_hash) as kept_hash
+    from {target} t
+    semi join clean c on c.source = t.source and c.{key} = t.{key}
+    group by t.source, t.{key}
+),
+
+contested as (
+    select c.*, e.kept_hash
+    from clean c
+    left join existing e on e.source = c.source and e.{key} = c.{key}
+    where e.kept_hash is not null
+       or (c.source, c.{key}) in (select (source, {key}) from repeated)
 ),
 
 ranked as (
     select *,
            row_number() over w as _rank,
            first_value(row_hash) over w as _first_hash
-    from clean
+    from contested
     window w as (partition by source, {key} order by _file_seq, source_row
                  rows between unbounded preceding and unbounded following)
 ),
 
-existing as (
-    select t.source, t.{key}, any_value(t.row_hash) as _kept_hash
-    from {target} t
-    semi join clean c on c.source = t.source and c.{key} = t.{key}
-    group by t.source, t.{key}
-),
-
-decided as (
-    select r.* exclude (_rank, _first_hash),
+final as (
+    select _rid,
            case
-               when e._kept_hash is not null and e._kept_hash = r.row_hash then 'duplicate'
-               when e._kept_hash is not null then 'quarantined'
-               when r._rank > 1 and r.row_hash = r._first_hash then 'duplicate'
-               when r._rank > 1 then 'quarantined'
+               when kept_hash is not null and kept_hash = row_hash then 'duplicate'
+               when kept_hash is not null then 'quarantined'
+               when _rank > 1 and row_hash = _first_hash then 'duplicate'
+               when _rank > 1 then 'quarantined'
                else 'staged'
            end as _status
-    from ranked r
-    left join existing e on e.source = r.source and e.{key} = r.{key}
-),
-
-final as (
-    select * exclude (_reasons, _status),
-           case when _status = 'quarantined' then ['duplicate_id_conflict'] else _reasons end
-               as _reasons,
-           _status
-    from decided
-    union all by name
-    select *, 'quarantined' as _status from batch where len(_reasons) > 0
+    from ranked
 )
 
-select * from final
+select * from final where _status <> 'staged'

@@ -522,6 +522,7 @@ def test_wide_survey_unpivots_and_parquet_orders(project: Project) -> None:
         ("CallID;Start;Queue;Caf\xe9\nK1;x;y;z\n".encode("latin-1"), "not valid utf-8"),
         (b"CallID,Start,Queue\nK1,18/03/2026 14:05,TEL\n", "header has no ';' separator"),
         (b"CallID;Start\nK1;18/03/2026 14:05\n", "column 'Queue' is not in calls_x.csv"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01", "not valid utf-8"),  # not text at all
     ],
 )
 def test_bad_files_stop_the_run_cleanly(project: Project, content: bytes, message: str) -> None:

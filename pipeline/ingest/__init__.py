@@ -25,6 +25,7 @@ from pipeline.ingest.sources import (
 )
 from pipeline.ingest.stage import staging_sql
 from pipeline.ingest.validate import validate_batch, warm_up
+from pipeline.progress import Progress
 
 SQL_DIR = Path(__file__).parent
 TARGETS = ("interactions", "orders")
@@ -257,6 +258,7 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
     read_counts: dict[tuple[str, str], tuple[str, str, int]] = {}
     skipped: list[FileResult] = []
     seq = 0
+    progress = Progress("ingest", len(mappings), cfg.quiet)
     for mapping in mappings:
         files = resolve_files(mapping.primary_files, cfg.data_dir, mapping,
                               "inputs" if mapping.format == "sql" else "files")
@@ -273,6 +275,7 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
             seq += 1
             new.append((path, rel, digest, seq))
         if not new:
+            progress.step(mapping.source)
             continue
         warm_up()  # new rows will need Great Expectations: import it while DuckDB reads
         if mapping.format == "sql":
@@ -288,6 +291,7 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
                             [(str(p), rel, d, n) for p, rel, d, n in lineage], cfg)
             for p, rel, digest, _ in lineage:
                 read_counts[(mapping.source, rel)] = (mapping.target, digest, counts[str(p)])
+        progress.step(mapping.source, sum(n for t, d, n in read_counts.values()) - progress.rows)
     for target in TARGETS:
         _classify(con, target)
     result.files = _file_results(con, read_counts) + skipped

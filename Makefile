@@ -36,6 +36,10 @@ test: $(STAMP) ## Lint and run the test suite
 	$(PY) -m ruff check pipeline tests
 	$(PY) -m pytest -q
 
+.PHONY: notebooks
+notebooks: $(STAMP) ## Run the notebooks on the warehouse (WAREHOUSE=...); results in reports/notebooks/
+	$(PY) -m pipeline.notebooks --warehouse $(WAREHOUSE) --out reports/notebooks
+
 .PHONY: bench
 bench: $(STAMP) ## Benchmark the pipeline against DuckDB's own speed (ROWS=10000000 for the full run)
 	$(PY) -m pipeline.bench --rows $(ROWS)
@@ -47,4 +51,4 @@ clean: ## Remove the warehouse, generated sample data and reports (keeps .venv)
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'

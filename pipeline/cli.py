@@ -12,11 +12,12 @@ from pipeline.config import RunConfig
 from pipeline.errors import UserError
 
 COMMANDS = {
-    "run": "every stage: ingest, map, score, report (what `make report` does)",
+    "run": "every stage: ingest, map, score, retention, report (what `make report` does)",
     "ingest": "load new files from every source mapping into the warehouse",
     "map": "map interactions to touchpoints (--explain ID: which rule mapped it, and why)",
     "score": "score each interaction delighted / satisfied / dissatisfied, with reasons",
     "marts": "build customer segments and the metrics marts for a period",
+    "retention": "reorders after complaints by how they went, churn, and the guide's claims tested",
     "report": "write the PDF work plan and its CSV, PNG and Parquet siblings",
 }
 
@@ -26,7 +27,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
               "sources_dir": Path(args.sources), "expectations_dir": Path(args.expectations),
               "reports_dir": Path(args.out), "reference_dir": Path(args.reference),
               "memory_limit": args.memory_limit, "lang": args.lang,
-              "period_from": args.period_from, "period_to": args.period_to}
+              "period_from": args.period_from, "period_to": args.period_to,
+              "examples": args.examples}
     if args.now:
         try:
             kwargs["now"] = datetime.fromisoformat(args.now).replace(tzinfo=None)
@@ -62,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--now", help="the run's clock, ISO time (default: now); time stamps "
                                       "after it are quarantined and it dates the report")
     common.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit (4GB)")
+    common.add_argument("--examples", action="store_true",
+                        help="quote a few notes per touchpoint in the report (e-mail addresses "
+                             "and phone numbers masked); off by default: notes may hold "
+                             "personal data")
 
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
@@ -133,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run(cfg, only=only)
         if result.ingest is not None:
             _print_ingest(result.ingest)
-        for name in ("map", "score"):
+        for name in ("map", "score", "retention"):
             if name in result.stages:
                 print(f"{name}: {_summary(result.stages[name])}")
         if {"marts", "report"} & set(result.stages):

@@ -13,6 +13,8 @@ from pipeline.ingest import IngestResult, publish_batch, stage_batch
 from pipeline.marts import build_marts
 from pipeline.outcomes import score_outcomes
 from pipeline.report import build_report
+from pipeline.report.export import hold_writes, remove_stale_temp_files
+from pipeline.retention import build_retention
 from pipeline.segments import build_segments
 from pipeline.touchpoints import map_touchpoints
 from pipeline.warehouse import open_warehouse
@@ -38,10 +40,10 @@ def _stages() -> list[tuple[str, Stage]]:
     The report builds segments and marts itself, for its period and the one before (for the
     change columns), so `marts` runs only when asked for on its own."""
     return [("map", map_touchpoints), ("score", score_outcomes), ("marts", _build_marts),
-            ("report", build_report)]
+            ("retention", build_retention), ("report", build_report)]
 
 
-ALL_STAGES = ("ingest", "map", "score", "report")
+ALL_STAGES = ("ingest", "map", "score", "retention", "report")
 
 
 StageObserver = Callable[[str, str], None]  # (stage name, "start" | "end")
@@ -57,11 +59,13 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
     only = only or ALL_STAGES
     result = RunResult()
     with open_warehouse(cfg.warehouse, cfg.memory_limit) as con:
+        remove_stale_temp_files(cfg.reports_dir)  # a killed run's; we hold the run lock
         started = utc_now()
         staged = None
         if "ingest" in only:
             notify("ingest", "start")
             staged = stage_batch(con, cfg)  # temporary tables only: before the transaction
+        held = hold_writes()  # report files are moved into place after the commit
         con.execute("begin transaction")
         try:
             if staged is not None:
@@ -78,8 +82,10 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
             con.execute("commit")
             notify("commit", "end")
         except BaseException:
+            held.discard()
             con.execute("rollback")
             raise
+        held.release()
     return result
 
 

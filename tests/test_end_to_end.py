@@ -95,7 +95,8 @@ def test_benchmark_harness_runs(tmp_path: Path) -> None:
     """A tiny run so the harness cannot rot; no timing is asserted."""
     result = bench(3000, incremental=True, data_root=tmp_path / "data", out=tmp_path / "out",
                    increment_rows=500)
-    assert [s.stage for s in result.stages] == ["ingest", "map", "score", "report", "commit"]
+    assert [s.stage for s in result.stages] == ["ingest", "map", "score", "retention", "report",
+                                                "commit"]
     assert result.input_rows > 3000 and result.floor_s > 0 and result.end_to_end_s > 0
     assert result.incremental["rows_read"] > 0
     assert "ratio end-to-end / floor" in render(result)

@@ -79,18 +79,20 @@ def _relative(path: Path, data_dir: Path) -> str:
 def _check_columns(mapping: SourceMapping, raw: read.RawFiles) -> None:
     if mapping.format == "jsonl":
         return  # paths into objects; a missing key is a missing value, caught per row
-    present = set(raw.columns)
-    for spec in mapping.fields.values():
-        for col in spec.raw_columns:
-            if col.startswith("_unpivot_") or col in present:
-                continue
-            raise UserError(
-                f"{mapping.path}: fields.{spec.name}: column '{col}' is not in "
-                f"{_files_named(raw)} (columns: {', '.join(raw.columns)})")
-    for col in mapping.unpivot.columns if mapping.unpivot else ():
-        if col not in present:
-            raise UserError(f"{mapping.path}: unpivot.columns: column '{col}' is not in "
-                            f"{_files_named(raw)} (columns: {', '.join(raw.columns)})")
+    # Each file on its own: a column renamed or dropped in one file is schema drift, an error.
+    for path, columns in (raw.file_columns or {"": raw.columns}).items():
+        present, named = set(columns), Path(path).name or _files_named(raw)
+        for spec in mapping.fields.values():
+            for col in spec.raw_columns:
+                if col.startswith("_unpivot_") or col in present:
+                    continue
+                raise UserError(
+                    f"{mapping.path}: fields.{spec.name}: column '{col}' is not in "
+                    f"{named} (columns: {', '.join(columns)})")
+        for col in mapping.unpivot.columns if mapping.unpivot else ():
+            if col not in present:
+                raise UserError(f"{mapping.path}: unpivot.columns: column '{col}' is not in "
+                                f"{named} (columns: {', '.join(columns)})")
 
 
 def _files_named(raw: read.RawFiles) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -30,6 +30,9 @@ class RawFiles:
     table: str
     columns: tuple[str, ...]
     rows_read: dict[str, int]  # per file path as given
+    # each file's own columns (`columns` is their union): a mapped column missing from one
+    # file is an error, never NULLs for that file
+    file_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _literal(value: str) -> str:
@@ -93,6 +96,25 @@ def _csv_options(opts: CsvOptions, header: bool) -> str:
     )
 
 
+def _line_endings(path: Path) -> list[str]:
+    """The kinds of line ending in a file (CR, CRLF, LF); read only when a scan failed."""
+    kinds: set[str] = set()
+    with path.open("rb") as fh:
+        if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return []
+        fh.seek(0)
+        tail = b""
+        while block := fh.read(1 << 22):
+            data = tail + block
+            # a final CR waits for the next block, which may start with its LF
+            data, tail = (data[:-1], b"\r") if data.endswith(b"\r") else (data, b"")
+            crlf = data.count(b"\r\n")
+            kinds |= {k for k, n in (("CRLF", crlf), ("LF", data.count(b"\n") - crlf),
+                                     ("CR", data.count(b"\r") - crlf)) if n}
+        kinds |= {"CR"} if tail else set()
+    return sorted(kinds)
+
+
 def _scan(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], columns: str,
           options: str, what: str) -> str:
     """Scan files into `table`; returns the name of the table of reader rejects."""
@@ -107,6 +129,10 @@ def _scan(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], columns
     except duckdb.Error as exc:
         text = str(exc).strip().splitlines()
         where = paths[0] if len(paths) == 1 else f"{paths[0].parent}/ ({len(paths)} files)"
+        for p in paths:  # DuckDB's strict reader refuses a file that mixes line endings
+            if len(kinds := _line_endings(p)) > 1:
+                raise UserError(f"{p}: mixed line endings ({' and '.join(kinds)}); save it with "
+                                "one kind of line ending") from None
         raise UserError(f"{where}: cannot be read as {what} "
                         f"({text[0] if text else exc.__class__.__name__})") from None
     con.execute(f"""
@@ -187,7 +213,8 @@ def read_csv_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path],
         views.append(f"select * from {table}_v")
     con.execute(f"create or replace temp view {name} as "
                 + " union all by name ".join(views))
-    return RawFiles(name, tuple(all_columns), _counts(con, name, paths))
+    return RawFiles(name, tuple(all_columns), _counts(con, name, paths),
+                    {str(p): headers[p] for p in paths})
 
 
 def read_jsonl_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path]) -> RawFiles:
@@ -239,7 +266,11 @@ def read_parquet_files(con: duckdb.DuckDBPyConnection, name: str,
     """)
     con.execute(f"create or replace temp table {name}_rejects "
                 "(_path varchar, _row bigint, _raw varchar, reason varchar)")
-    return RawFiles(name, tuple(names), _counts(con, name, paths))
+    per_file = {}  # union_by_name fills a column one file lacks with NULLs: note each schema
+    for p in paths if len(paths) > 1 else ():
+        describe = f"describe select * from read_parquet({_literal(str(p))})"
+        per_file[str(p)] = tuple(r[0] for r in rows(con, describe))
+    return RawFiles(name, tuple(names), _counts(con, name, paths), per_file)
 
 
 def read_files(con: duckdb.DuckDBPyConnection, name: str, fmt: str, paths: list[Path],

@@ -103,6 +103,9 @@ def _timestamp(mapping: SourceMapping, spec: FieldSpec, r: str, params: _Params)
     offset, timed, dated = _split_formats(formats)
     utc = mapping.timezone == "UTC"
     tz = None if utc else params.add(mapping.timezone)
+    # A literal Z ("...%SZ") says UTC whatever the mapping's zone (%Z formats are in `offset`).
+    zulu = [] if utc else [f for f in timed if f.endswith("Z")]
+    timed = [f for f in timed if f not in zulu]
 
     def local(expr: str) -> str:
         return expr if utc else f"timezone('UTC', timezone({tz}, {expr}))"
@@ -110,6 +113,8 @@ def _timestamp(mapping: SourceMapping, spec: FieldSpec, r: str, params: _Params)
     options = []
     if timed:
         options.append(local(f"try_strptime({r}, {params.add(timed)})"))
+    if zulu:
+        options.append(f"try_strptime({r}, {params.add(zulu)})")
     if offset:
         options.append(f"timezone('UTC', try_strptime({r}, {params.add(offset)}))")
     if dated:

@@ -112,6 +112,15 @@ def _columns(suite: dict[str, Any]) -> list[str]:
 def run_suite(suite_doc: dict[str, Any], frames, gx_context=None) -> list[Outcome]:
     """Run one suite on each frame (chunk) and merge: an expectation passes if every chunk does."""
     gx, ctx = gx_context or _gx()
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    for i, e in enumerate(suite_doc["expectations"]):
+        try:  # GX would log an unknown type and drop the expectation silently
+            get_expectation_impl(e["type"])
+        except Exception:
+            raise UserError(f"configuration error in expectations/{suite_doc['name']}.json: "
+                            f"expectations[{i}].type: '{e['type']}' is not a Great "
+                            "Expectations expectation") from None
     try:
         suite = ctx.suites.add(
             gx.ExpectationSuite(
@@ -123,7 +132,8 @@ def run_suite(suite_doc: dict[str, Any], frames, gx_context=None) -> list[Outcom
             )
         )
     except Exception as exc:  # GX raises many types for a malformed expectation
-        raise UserError(f"expectations/{suite_doc['name']}.json: {exc}".splitlines()[0]) from None
+        raise UserError(f"configuration error in expectations/{suite_doc['name']}.json: {exc}"
+                        .splitlines()[0]) from None
     asset = ctx.data_sources.add_pandas(f"staged_{suite_doc['name']}").add_dataframe_asset(
         suite_doc["name"])
     definition = ctx.validation_definitions.add(
@@ -140,9 +150,7 @@ def run_suite(suite_doc: dict[str, Any], frames, gx_context=None) -> list[Outcom
             cfg = r.expectation_config
             kw = cfg.kwargs
             column = kw.get("column") or kw.get("column_A") or ",".join(kw.get("column_list", []))
-            raised = None
-            if r.exception_info and r.exception_info.get("raised_exception"):
-                raised = str(r.exception_info.get("exception_message")).splitlines()[0]
+            raised = _raised(r.exception_info)
             res = r.result or {}
             examples = res.get("partial_unexpected_list") or []
             observed = (
@@ -180,6 +188,17 @@ def run_suite(suite_doc: dict[str, Any], frames, gx_context=None) -> list[Outcom
     return [merged[i] for i in sorted(merged)]
 
 
+def _raised(info: dict[str, Any] | None) -> str | None:
+    """The first line of the exception an expectation raised, if any. GX 1.x gives either one
+    {raised_exception, exception_message} or one such dict per metric that failed to compute."""
+    if not info:
+        return None
+    for entry in [info, *(v for v in info.values() if isinstance(v, dict))]:
+        if entry.get("raised_exception"):
+            return (str(entry.get("exception_message") or "") or "exception").splitlines()[0]
+    return None
+
+
 def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str], chunk_rows: int):
     where = "_status = 'staged'"
     n = scalar(con, f"select count(*) from batch_{target}_classified where {where}")
@@ -204,15 +223,17 @@ def validate_batch(
     loaded_targets = {f.target for f in result.files if f.status == "loaded"}
     if not loaded_targets:
         return []  # nothing new: nothing to validate
+    staged_targets = {f.target for f in result.files if f.staged}
     gx_context = _context()  # one context for all suites: creating one costs about a second
     outcomes: list[Outcome] = []
     for path in suites:
         doc = load_suite_file(path)
         name = doc["name"]
         if name in BATCH_KEYS:
-            if name not in loaded_targets:
+            if name not in staged_targets:
                 continue  # nothing new for this table in this run
             cols = _columns(doc)
+            _check_suite_columns(con, path, name, cols)
             frames = _batch_frames(con, name, cols, cfg.validation_chunk_rows)
         elif name == "run_files":
             frames = [_run_files_frame(result)]
@@ -226,8 +247,8 @@ def validate_batch(
     if errors:
         e = errors[0]
         raise UserError(
-            f"expectations/{e.suite}.json: {e.expectation}({e.column or ''}) "
-            f"could not be evaluated: {e.raised}"
+            f"configuration error in expectations/{e.suite}.json: {e.expectation}"
+            f"({e.column or ''}) could not be evaluated: {e.raised}"
         )
     critical = [o for o in outcomes if not o.success and o.severity == "critical"]
     if critical:
@@ -244,6 +265,16 @@ def validate_batch(
         for o in outcomes
         if not o.success
     ]
+
+
+def _check_suite_columns(con: duckdb.DuckDBPyConnection, path: Path, name: str,
+                         cols: list[str]) -> None:
+    have = [r[0] for r in con.execute(f"describe batch_{name}_classified").fetchall()
+            if not r[0].startswith("_")]
+    for c in cols:
+        if c not in have:
+            raise UserError(f"configuration error in {path}: column '{c}' is not a column of "
+                            f"{name} (columns: {', '.join(have)})")
 
 
 def _describe(o: Outcome) -> str:
@@ -337,11 +368,13 @@ def _keep_for_inspection(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> None
     run_dir.mkdir(parents=True, exist_ok=True)
     for target in BATCH_KEYS:
         out = run_dir / f"quarantine_{target}.parquet"
+        tmp = out.with_name(out.name + ".tmp")  # never a half-written file under the real name
         con.execute(
             f"copy (select source, source_file, source_row, _reasons, _raw "
             f"from batch_{target}_classified where _status = 'quarantined' "
-            f"order by source, source_file, source_row) to {_literal(out)} (format parquet)"
+            f"order by source, source_file, source_row) to {_literal(tmp)} (format parquet)"
         )
+        tmp.replace(out)
 
 
 def _literal(path: Path) -> str:

@@ -10,7 +10,7 @@ writes everything atomically into cfg.reports_dir:
     touchpoint-workplan-<period>.pdf     the document ops teams read
     workplan-<period>.csv                the work plan, one row per action, spreadsheet-safe
     <period>/charts/<chart>.png|.csv     each chart and the table it was drawn from
-    <period>/marts/<mart>.parquet        every mart of pipeline.marts.MARTS
+    <period>/marts/<mart>.parquet        every mart (pipeline.marts.MARTS, retention's TABLES)
 A language other than English adds its code: touchpoint-workplan-2026-Q3-ms.pdf,
 workplan-2026-Q3-ms.csv, 2026-Q3/charts-ms/ (the marts are the same in every language).
 
@@ -29,7 +29,7 @@ from pipeline.config import RunConfig
 from pipeline.errors import UserError
 from pipeline.marts import MARTS, build_marts
 from pipeline.reference import load_reference
-from pipeline.report import gather
+from pipeline.report import gather, privacy
 from pipeline.report.charts import Chart, build_charts
 from pipeline.report.document import render_pdf
 from pipeline.report.export import write_bytes, write_csv, write_parquet
@@ -37,6 +37,7 @@ from pipeline.report.labels import Labels, load_labels
 from pipeline.report.model import Period, ReportData, SegmentCount, quarter_end
 from pipeline.report.playbook import Playbook, load_playbook
 from pipeline.report.workplan import with_quadrants, work_plan, workplan_table
+from pipeline.retention import TABLES as RETENTION_TABLES
 from pipeline.segments import build_segments
 
 NO_DATA_LABEL = "no-data"
@@ -211,6 +212,7 @@ def report_data(
         phrases=gather.phrases(con, labels.lang),
         quality=quality,
         rule=rule,
+        examples=privacy.examples(con, labels.lang) if cfg.examples else [],
     )
 
 
@@ -255,7 +257,7 @@ def write_report(
         chart_paths.append(write_csv(chart_dir / f"{c.name}.csv", c.header, c.rows))
     mart_paths: list[Path] = []
     if con is not None and data.period is not None:
-        for table in MARTS:
+        for table in (*MARTS, *RETENTION_TABLES):
             if gather.table_exists(con, table):
                 mart_paths.append(
                     write_parquet(con, table, out_dir / label / "marts" / f"{table}.parquet")

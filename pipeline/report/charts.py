@@ -23,8 +23,15 @@ from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 
 from pipeline.report.fonts import chart_text, clean  # noqa: E402
 from pipeline.report.labels import Labels  # noqa: E402
-from pipeline.report.model import KINDS, OUTCOMES, ReportData, TouchpointStats  # noqa: E402
-from pipeline.report.workplan import importance_cut  # noqa: E402
+from pipeline.report.model import (  # noqa: E402
+    KINDS,
+    OUTCOMES,
+    RETENTION_GROUPS,
+    ReportData,
+    TouchpointStats,
+)
+from pipeline.report.workplan import importance, importance_basis, importance_cut  # noqa: E402
+from pipeline.retention.curves import Curve, draw_reorder_curves  # noqa: E402
 
 CHART_DPI = 200
 WIDTH_IN = 10.0
@@ -69,13 +76,17 @@ class Chart:
 
 
 def build_charts(data: ReportData, labels: Labels) -> list[Chart]:
+    """The four charts, and the reorder curves once the retention stage has drawn them."""
     with matplotlib.rc_context(RC):
-        return [
+        charts = [
             outcome_mix(data, labels),
             priority_map(data, labels),
             monthly_trend(data, labels),
             resolution_by_channel(data, labels),
         ]
+        if data.retention and any(r.curve for r in data.retention):
+            charts.append(reorder_curves(data, labels))
+        return charts
 
 
 def matrix_order(touchpoints: list[TouchpointStats]) -> list[TouchpointStats]:
@@ -183,9 +194,12 @@ def outcome_mix(data: ReportData, labels: Labels) -> Chart:
 
 
 def priority_map(data: ReportData, labels: Labels) -> Chart:
+    """Importance against performance. Importance is behaviour-derived (the reorder swing) once
+    the retention stage gives it for at least two touchpoints, else the share of contacts."""
     ordered = matrix_order(data.touchpoints)
     number = {t.touchpoint_id: i for i, t in enumerate(ordered, start=1)}
     points = [t for t in ordered if t.quadrant is not None]
+    basis = importance_basis(data.touchpoints)
     x_cut = importance_cut(data.touchpoints)
     y_cut = data.overall.net_delight if data.overall else None
     header = [
@@ -197,8 +211,13 @@ def priority_map(data: ReportData, labels: Labels) -> Chart:
         "volume_share_pct",
         "net_delight",
         "quadrant",
-        "importance_cut_pct",
+        "importance_cut",
         "performance_cut",
+        "importance_basis",
+        "importance",
+        "reorder_drop",
+        "reorder_lift",
+        "kano_class",
     ]
     rows = [
         [
@@ -212,6 +231,11 @@ def priority_map(data: ReportData, labels: Labels) -> Chart:
             t.quadrant,
             x_cut,
             y_cut,
+            basis,
+            importance(t, basis),
+            t.reorder_drop,
+            t.reorder_lift,
+            t.kano_class,
         ]
         for t in points
     ]
@@ -221,12 +245,14 @@ def priority_map(data: ReportData, labels: Labels) -> Chart:
     height = 5.6
     fig = Figure(figsize=(WIDTH_IN, height))
     ax = fig.add_subplot()
-    xs = [t.volume_share for t in points]
+    xs = [_x(t, basis) for t in points]
     ys = [t.metrics.net_delight for t in points]
     x_max = max(xs + [x_cut]) * 1.15 + 0.5
     y_lo = min(ys + [y_cut]) - 12
     y_hi = max(ys + [y_cut]) + 12
-    ax.set_xlim(0, x_max)
+    # a reorder swing can be negative (customers reordered more after a dissatisfied contact)
+    x_min = 0.0 if basis == "volume" else min(0.0, min(xs) * 1.15 - 0.5)
+    ax.set_xlim(x_min, x_max)
     ax.set_ylim(max(-105, y_lo), min(105, y_hi))
     ax.axvline(x_cut, color="#555555", linewidth=0.8, linestyle="--")
     ax.axhline(y_cut, color="#555555", linewidth=0.8, linestyle="--")
@@ -255,7 +281,7 @@ def priority_map(data: ReportData, labels: Labels) -> Chart:
         if not ks:
             continue
         ax.scatter(
-            [t.volume_share for t in ks],
+            [_x(t, basis) for t in ks],
             [t.metrics.net_delight for t in ks],
             marker=KIND_MARKERS[kind],
             s=46,
@@ -265,21 +291,38 @@ def priority_map(data: ReportData, labels: Labels) -> Chart:
             label=labels(f"kinds.{kind}"),
             zorder=3,
         )
-    ax.set_xlabel(labels("charts.priority.x"))
+    ax.set_xlabel(labels("charts.priority.x" if basis == "volume" else "charts.priority.x_reorder"))
     ax.set_ylabel(labels("charts.priority.y"))
     ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
-    ax.xaxis.set_major_formatter(lambda v, _: labels.fmt.pct(v, 0 if v == int(v) else 1))
+    if basis == "volume":
+        ax.xaxis.set_major_formatter(lambda v, _: labels.fmt.pct(v, 0 if v == int(v) else 1))
+    else:
+        ax.xaxis.set_major_formatter(lambda v, _: labels.fmt.signed(v))
     ax.yaxis.set_major_formatter(lambda v, _: labels.fmt.signed(v))
     ax.set_title(title, loc="left")
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, frameon=False)
     # labels last: their placement needs the final layout
     by_name = len(points) <= MAX_NAMED_POINTS
     texts = [_short(t.name, 26) if by_name else str(number[t.touchpoint_id]) for t in points]
-    _place_labels(fig, ax, points, texts, 7.5 if by_name else 6.5, corner_texts)
-    note = labels("charts.priority.note")
+    _place_labels(fig, ax, points, texts, 7.5 if by_name else 6.5, corner_texts, basis)
+    note = labels("charts.priority.note" if basis == "volume" else "charts.priority.note_reorder")
+    if basis == "reorder":
+        left_off = [
+            t.name
+            for t in ordered
+            if t.kind is not None and t.metrics.volume > 0 and t.quadrant is None
+        ]
+        if left_off:
+            note += " " + labels("charts.priority.left_off", touchpoints=", ".join(left_off))
     if not by_name:
         note += " " + labels("charts.priority.numbers")
     return Chart("priority_map", title, _png(fig), WIDTH_IN, height, header, rows, note)
+
+
+def _x(t: TouchpointStats, basis: str) -> float:
+    """The point's place on the importance axis (only touchpoints with a quadrant are drawn)."""
+    value = importance(t, basis)
+    return 0.0 if value is None else value
 
 
 # Label positions tried around a point, in points: beside, above/below, diagonal, then farther out
@@ -298,6 +341,7 @@ def _place_labels(
     texts: list[str],
     fontsize: float,
     obstacles: list[Any],
+    basis: str = "volume",
 ) -> None:
     """Greedy placement: biggest touchpoints first, each label at the first offset where it
     overlaps no label or marker placed so far and stays inside the axes."""
@@ -310,12 +354,12 @@ def _place_labels(
         b = o.get_window_extent(renderer)
         taken.append(((b.x0, b.y0), (b.x1, b.y1)))
     for t in points:
-        x, y = ax.transData.transform((t.volume_share, t.metrics.net_delight))
+        x, y = ax.transData.transform((_x(t, basis), t.metrics.net_delight))
         taken.append(((x - 5, y - 5), (x + 5, y + 5)))
     order = sorted(range(len(points)), key=lambda i: (-points[i].metrics.volume, i))
     for i in order:
         t = points[i]
-        xy = (t.volume_share, t.metrics.net_delight)
+        xy = (_x(t, basis), t.metrics.net_delight)
         chosen = None
         for k, (dx, dy) in enumerate(_OFFSETS):
             ha = "left" if dx > 0 else "right" if dx < 0 else "center"
@@ -498,3 +542,61 @@ def resolution_by_channel(data: ReportData, labels: Labels) -> Chart:
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
     return Chart("resolution_by_channel", title, _png(fig), WIDTH_IN, height, header, rows)
+
+
+def reorder_curves(data: ReportData, labels: Labels) -> Chart:
+    """Share of customers who have reordered, by days since their index interaction, per
+    complaint experience (Kaplan-Meier, 95% bands), with the numbers at risk under the axis."""
+    rows_in = data.retention or []
+    order = {g: i for i, g in enumerate(RETENTION_GROUPS)}
+    groups = sorted(
+        (r for r in rows_in if r.curve), key=lambda r: (order.get(r.group, 99), r.group)
+    )
+    header = ["experience", "day", "reordered_pct", "ci_low", "ci_high"]
+    rows = [[r.group, d, p, lo, hi] for r in groups for d, p, lo, hi in r.curve]
+    title = labels("charts.reorder.title")
+    curves = {
+        r.group: Curve(
+            r.group,
+            tuple(d for d, _, _, _ in r.curve),
+            (),
+            (),
+            tuple(p for _, p, _, _ in r.curve),
+            tuple(lo for _, _, lo, _ in r.curve),
+            tuple(hi for _, _, _, hi in r.curve),
+        )
+        for r in groups
+    }
+    at_risk = {r.group: dict(r.at_risk) for r in groups}
+    ticks = sorted({d for r in groups for d, _ in r.at_risk})
+    horizon = max(ticks) if ticks else max(d for r in groups for d, _, _, _ in r.curve)
+    names = {
+        r.group: _short(
+            labels(f"retention.groups.{r.group}")
+            if labels.has(f"retention.groups.{r.group}")
+            else r.group,
+            34,
+        )
+        for r in groups
+    }
+    height = 3.3 + 0.16 * len(groups)
+    fig = Figure(figsize=(WIDTH_IN, height))
+    ax = fig.add_subplot()
+    draw_reorder_curves(
+        ax,
+        curves,
+        at_risk,
+        names,
+        horizon,
+        order=RETENTION_GROUPS,
+        fmt_int=labels.fmt.int,
+        at_risk_label=labels("charts.reorder.at_risk"),
+    )
+    ax.set_xlabel(labels("charts.reorder.x"))
+    ax.set_ylabel(labels("charts.reorder.y"))
+    ax.yaxis.set_major_formatter(lambda v, _: labels.fmt.pct(v))
+    ax.set_title(title, loc="left")
+    ax.legend(loc="lower right", frameon=False, fontsize=7.5)
+    fig.tight_layout()
+    note = labels("charts.reorder.note")
+    return Chart("reorder_curves", title, _png(fig), WIDTH_IN, height, header, rows, note)

@@ -742,6 +742,16 @@ class _Doc:
             ]
             self.add(self.table(header, rows, [4, 1.6, 1.6, 1.6, 1.6], right=range(1, 5), span=0.6))
 
+    def examples(self) -> None:
+        """Quoted notes, only when the run asked for them; masked in privacy.examples."""
+        L = self.L
+        self.add(PageBreak())
+        self.heading("examples")
+        self.add(self.p(L("examples.intro"), "note"))
+        header = [L("examples.touchpoint"), L("examples.text")]
+        rows = [[e.touchpoint, e.text] for e in self.d.examples]
+        self.add(self.table(header, rows, [3, 12]))
+
     def build(self) -> list[Flowable]:
         self.cover()
         self.summary()
@@ -753,6 +763,8 @@ class _Doc:
             self.retention()
             self.language()
         self.quality()
+        if self.d.examples:
+            self.examples()
         return self.story
 
 

@@ -1,5 +1,6 @@
 """Writing report outputs: atomically (temp file in the same folder, then os.replace), and CSV that
-a spreadsheet cannot run as a formula.
+a spreadsheet cannot run as a formula. During a run the files wait under their temporary names
+until the warehouse commits (`hold_writes`), so a report never describes data that was rolled back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,47 @@ import pyarrow.parquet as pq
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
+class HeldWrites:
+    """Files written (complete, under their temporary names) while a run's transaction is open."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[str, Path]] = []
+
+    def release(self) -> None:
+        """After the commit: move every file into place (each move is atomic)."""
+        global _held
+        _held = None
+        for tmp, path in self.files:
+            os.replace(tmp, path)
+        self.files.clear()
+
+    def discard(self) -> None:
+        """After a rollback: delete them."""
+        global _held
+        _held = None
+        for tmp, _ in self.files:
+            Path(tmp).unlink(missing_ok=True)
+        self.files.clear()
+
+
+_held: HeldWrites | None = None
+
+
+def hold_writes() -> HeldWrites:
+    """From now on atomic_write leaves files under their temporary names until release()."""
+    global _held
+    _held = HeldWrites()
+    return _held
+
+
+def remove_stale_temp_files(folder: Path) -> None:
+    """Temporary files a killed run left behind; call only while holding the run lock."""
+    if Path(folder).is_dir():
+        for tmp in Path(folder).rglob("*.tmp"):
+            if tmp.is_file():
+                tmp.unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     """Call write(f) on a temp file beside `path`, then move it into place in one step."""
     path = Path(path)
@@ -31,6 +73,9 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
+        if _held is not None:
+            _held.files.append((tmp, path))
+            return path
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -98,12 +98,19 @@ def touchpoints(
     lang: str,
     previous: dict[str, tuple[int, float | None]] | None,
 ) -> list[TouchpointStats]:
-    """mart_touchpoint in catalog order; `previous`: touchpoint -> (volume, net delight) before."""
+    """mart_touchpoint in catalog order; `previous`: touchpoint -> (volume, net delight) before.
+
+    With the retention stage's mart_touchpoint_retention, each touchpoint also gets its reorder
+    lift, importance and Kano-like class, and its reorder drop when the drop's 95% interval lies
+    above zero: a drop the data cannot tell from none does not set a priority (the P1 rule)."""
     rows = query(con, "touchpoints", {"lang": lang})
+    behaviour = touchpoint_retention(con)
     total = sum(int(r["volume"] or 0) for r in rows)
     out = []
     for r in rows:
         prev = None if previous is None else previous.get(r["touchpoint_id"], (0, None))
+        b = behaviour.get(r["touchpoint_id"], {})
+        drop_sure = b.get("drop_ci_low") is not None and b["drop_ci_low"] > 0
         out.append(
             TouchpointStats(
                 touchpoint_id=r["touchpoint_id"],
@@ -117,9 +124,34 @@ def touchpoints(
                 median_expected_hours=r["median_expected_hours"],
                 prev_volume=None if prev is None else prev[0],
                 prev_net_delight=None if prev is None else prev[1],
+                reorder_drop=b.get("reorder_drop") if drop_sure else None,
+                reorder_lift=b.get("reorder_lift"),
+                reorder_importance=b.get("importance"),
+                kano_class=b.get("kano_class"),
             )
         )
     return out
+
+
+# The retention stage's per-touchpoint table and the columns the report reads from it.
+TOUCHPOINT_RETENTION_TABLE = "mart_touchpoint_retention"
+TOUCHPOINT_RETENTION_COLUMNS = (
+    "touchpoint_id",
+    "reorder_drop",
+    "drop_ci_low",
+    "reorder_lift",
+    "importance",
+    "kano_class",
+)
+
+
+def touchpoint_retention(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """touchpoint -> its mart_touchpoint_retention figures; empty until the stage has run."""
+    if not table_exists(con, TOUCHPOINT_RETENTION_TABLE):
+        return {}
+    cols = ", ".join(TOUCHPOINT_RETENTION_COLUMNS)
+    cur = con.execute(f"select {cols} from {TOUCHPOINT_RETENTION_TABLE}")
+    return {r[0]: dict(zip(TOUCHPOINT_RETENTION_COLUMNS, r, strict=True)) for r in cur.fetchall()}
 
 
 def previous_snapshot(
@@ -230,10 +262,40 @@ RETENTION_TABLE = "mart_retention"
 RETENTION_COLUMNS = ("experience", "customers", "reordered", "reorder_pct", "ci_low", "ci_high")
 
 
+CURVES_TABLE = "mart_retention_curves"
+AT_RISK_TABLE = "mart_retention_at_risk"
+
+
 def retention(con: duckdb.DuckDBPyConnection) -> list[RetentionRow] | None:
-    """Reorder rates by complaint experience, or None until the retention stage has run."""
+    """Reorder rates by complaint experience, or None until the retention stage has run; with
+    each group's reorder curve and numbers at risk when the stage wrote them."""
     if not table_exists(con, RETENTION_TABLE):
         return None
     cols = ", ".join(RETENTION_COLUMNS)
     rows = con.execute(f"select {cols} from {RETENTION_TABLE} order by experience").fetchall()
-    return [RetentionRow(g, int(c or 0), int(r or 0), pct, lo, hi) for g, c, r, pct, lo, hi in rows]
+    curves: dict[str, list[tuple]] = {}
+    at_risk: dict[str, list[tuple[int, int]]] = {}
+    if table_exists(con, CURVES_TABLE):
+        for g, day, pct, lo, hi in con.execute(
+            f"select experience, day, reordered_pct, ci_low, ci_high from {CURVES_TABLE} "
+            "order by experience, day"
+        ).fetchall():
+            curves.setdefault(g, []).append((int(day), pct, lo, hi))
+    if table_exists(con, AT_RISK_TABLE):
+        for g, day, n in con.execute(
+            f"select experience, day, at_risk from {AT_RISK_TABLE} order by experience, day"
+        ).fetchall():
+            at_risk.setdefault(g, []).append((int(day), int(n)))
+    return [
+        RetentionRow(
+            g,
+            int(c or 0),
+            int(r or 0),
+            pct,
+            lo,
+            hi,
+            curve=tuple(curves.get(g, ())),
+            at_risk=tuple(at_risk.get(g, ())),
+        )
+        for g, c, r, pct, lo, hi in rows
+    ]

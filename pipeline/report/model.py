@@ -117,6 +117,12 @@ class TouchpointStats:
     prev_net_delight: float | None = None
     reorder_drop: float | None = None  # points; from the retention stage once it exists
     quadrant: str | None = None
+    # from the retention stage (mart_touchpoint_retention): reorder rate after a delighted contact
+    # minus after a satisfied one, points; drop + lift (behaviour-derived importance); Kano-like
+    # class (must_be, attractive, performance, indifferent, not_enough_data)
+    reorder_lift: float | None = None
+    reorder_importance: float | None = None
+    kano_class: str | None = None
 
     @property
     def change(self) -> float | None:
@@ -214,6 +220,10 @@ class RetentionRow:
     rate_pct: float | None
     ci_low_pct: float | None
     ci_high_pct: float | None
+    # Kaplan-Meier share reordered since the index (mart_retention_curves), as steps:
+    # (day, reordered %, 95% low, 95% high); and customers still followed per tick day
+    curve: tuple[tuple[int, float, float | None, float | None], ...] = ()
+    at_risk: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -282,6 +292,16 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A note quoted as an example (only with --examples), personal data masked."""
+
+    touchpoint_id: str
+    touchpoint: str
+    outcome: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ReportData:
     lang: str
     report_date: date
@@ -300,6 +320,8 @@ class ReportData:
     quality: Quality
     # the playbook's numbers the document prints with the work plan (priority rule, due days)
     rule: dict[str, float] = field(default_factory=dict)
+    # quoted notes: empty unless the run asked for examples (RunConfig.examples)
+    examples: list[Example] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:

@@ -2,7 +2,11 @@
 
 Quadrants (importance-performance analysis, Martilla & James 1977), over mapped touchpoints with
 contacts in the period:
-    important   = share of the period's contacts >= the mean share of those touchpoints
+    important   = importance >= the mean importance of those touchpoints, where importance is
+                  derived from behaviour once the retention stage has run (the reorder swing:
+                  reorder rate after a delighted contact there minus after a dissatisfied one,
+                  points; at least two touchpoints must have it, those without it are left off
+                  the map), else the share of the period's contacts
     performing  = net delight >= the overall net delight of the period
     concentrate_here = important, not performing    keep_up = important, performing
     low_priority = unimportant, not performing       possible_overkill = unimportant, performing
@@ -26,19 +30,32 @@ from pipeline.report.model import ReasonCount, TouchpointStats, WorkPlanRow
 from pipeline.report.playbook import Kpi, Playbook, PriorityRule
 
 
+def importance_basis(touchpoints: list[TouchpointStats]) -> str:
+    """`reorder` when at least two touchpoints on the map have a behaviour-derived importance
+    (one point cannot be above or below an average), else `volume`."""
+    known = [t for t in touchpoints if _in_map(t) and t.reorder_importance is not None]
+    return "reorder" if len(known) >= 2 else "volume"
+
+
+def importance(t: TouchpointStats, basis: str) -> float | None:
+    """The touchpoint's importance on the map: points of reorder swing, or % of contacts."""
+    return t.reorder_importance if basis == "reorder" else t.volume_share
+
+
 def with_quadrants(
     touchpoints: list[TouchpointStats], overall_net_delight: float | None
 ) -> list[TouchpointStats]:
     """The touchpoints with `quadrant` set (None for unmapped or silent ones); a new list."""
-    rated = [t for t in touchpoints if _in_map(t)]
-    if not rated or overall_net_delight is None:
+    basis = importance_basis(touchpoints)
+    cut = importance_cut(touchpoints)
+    if cut is None or overall_net_delight is None:
         return [replace(t, quadrant=None) for t in touchpoints]
-    importance_cut = sum(t.volume_share for t in rated) / len(rated)
     out = []
     for t in touchpoints:
         q = None
-        if _in_map(t):
-            important = t.volume_share >= importance_cut
+        value = importance(t, basis)
+        if _in_map(t) and value is not None:
+            important = value >= cut
             performing = t.metrics.net_delight >= overall_net_delight
             q = {
                 (True, False): "concentrate_here",
@@ -51,9 +68,11 @@ def with_quadrants(
 
 
 def importance_cut(touchpoints: list[TouchpointStats]) -> float | None:
-    """The mean contact share of the touchpoints on the priority map (its vertical line)."""
-    rated = [t for t in touchpoints if _in_map(t)]
-    return sum(t.volume_share for t in rated) / len(rated) if rated else None
+    """The mean importance of the touchpoints on the priority map (its vertical line)."""
+    basis = importance_basis(touchpoints)
+    values = [importance(t, basis) for t in touchpoints if _in_map(t)]
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
 
 
 def _in_map(t: TouchpointStats) -> bool:

@@ -61,7 +61,7 @@ BOUNDED = [
     ("commit start", 0.02),  # while DuckDB commits
     (None, 3.5),
 ]
-EVENTS = ["started", "ingest start", "ingest end", "map start", "score start",
+EVENTS = ["started", "ingest start", "ingest end", "map start", "score start", "retention start",
           "report start", "report end", "commit start", "commit end"]
 
 

@@ -172,9 +172,10 @@ def run_stages(cfg: RunConfig, rss: PeakRss) -> tuple[list[StageTime], float, in
     return times, total, rows_read
 
 
-def _config(work: Path, data_dir: Path) -> RunConfig:
+def _config(work: Path, data_dir: Path, memory_limit: str) -> RunConfig:
     return RunConfig(warehouse=work / "warehouse.duckdb", data_dir=data_dir,
-                     reports_dir=work / "reports", now=NOW, quiet=True)
+                     reports_dir=work / "reports", now=NOW, quiet=True,
+                     memory_limit=memory_limit)
 
 
 def add_increment(data_dir: Path, rows: int, work: Path) -> int:
@@ -200,7 +201,7 @@ def remove_increment(data_dir: Path) -> None:
 
 def bench(rows: int, incremental: bool = False, keep: bool = False,
           data_root: Path = BENCH_DATA, out: Path = paths.REPORTS / "bench",
-          increment_rows: int = 100_000) -> BenchResult:
+          increment_rows: int = 100_000, memory_limit: str = "2GB") -> BenchResult:
     data_dir = data_root / f"rows-{rows}"
     sample = ensure_sample(rows, data_dir)
     remove_increment(data_dir)
@@ -212,12 +213,12 @@ def bench(rows: int, incremental: bool = False, keep: bool = False,
                          input_mb=sum(p.stat().st_size for p in files) / 2**20)
     with PeakRss() as rss:
         result.stages, result.end_to_end_s, result.input_rows = run_stages(
-            _config(work, data_dir), rss)
+            _config(work, data_dir, memory_limit), rss)
         result.floor_read_s, result.floor_groupby_s, _ = measure_floor(sample, work)
         result.peak_rss_mb = max(s.peak_rss_mb for s in result.stages)
         if incremental:
             add_increment(data_dir, increment_rows, work)
-            stages, seconds, read = run_stages(_config(work, data_dir), rss)
+            stages, seconds, read = run_stages(_config(work, data_dir, memory_limit), rss)
             result.incremental = {"rows_read": read, "seconds": seconds,
                                   "share_of_full_run": seconds / result.end_to_end_s,
                                   "stages": [asdict(s) for s in stages]}
@@ -253,10 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--incremental", action="store_true",
                         help="also time one new day's file (~100,000 rows) on top")
     parser.add_argument("--keep", action="store_true", help="keep the warehouse and reports")
+    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit (2GB)")
     parser.add_argument("--out", type=Path, default=paths.REPORTS / "bench",
                         help="folder for the JSON result")
     args = parser.parse_args(argv)
-    result = bench(args.rows, args.incremental, args.keep, out=args.out)
+    result = bench(args.rows, args.incremental, args.keep, out=args.out,
+                   memory_limit=args.memory_limit)
     print(render(result))
     print(f"wrote {write_json(result, args.out)}")
     return 0

@@ -22,7 +22,10 @@ from pipeline.ingest.sources import CsvOptions
 
 # JSON text never holds a raw control character, so one of them as "delimiter" reads whole lines.
 _LINE_DELIMITER = "\x1f"
-MAX_LINE_BYTES = 64 * 1024 * 1024
+# A record may be this long (a 5 MB note loads). DuckDB sizes its read buffer from it (16x by
+# default), so the buffer is set explicitly to keep each scan's memory small.
+MAX_LINE_BYTES = 8 * 1024 * 1024
+BUFFER_BYTES = 2 * MAX_LINE_BYTES
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def _csv_options(opts: CsvOptions, header: bool) -> str:
         f"header={'true' if header else 'false'}, delim={_literal(opts.delimiter)}, "
         f"quote={_literal(opts.quote)}, escape={_literal(opts.escape)}, "
         f"encoding={_literal(opts.encoding)}, max_line_size={MAX_LINE_BYTES}, "
+        f"buffer_size={BUFFER_BYTES}, "
         "auto_detect=false, strict_mode=true, null_padding=false, filename='_path', "
         "store_rejects=true"
     )
@@ -224,7 +228,8 @@ def read_jsonl_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path
             raise UserError(f"{p}: file is empty (0 bytes)")
     table = f"{name}_lines"
     options = (f"header=false, delim={_literal(_LINE_DELIMITER)}, quote='', escape='', "
-               f"auto_detect=false, max_line_size={MAX_LINE_BYTES}, strict_mode=true, "
+               f"auto_detect=false, max_line_size={MAX_LINE_BYTES}, buffer_size={BUFFER_BYTES}, "
+               "strict_mode=true, "
                "filename='_path', store_rejects=true")
     rejected = _scan(con, table, paths, "{'line': 'VARCHAR'}", options, "JSON lines")
     _numbered_view(con, f"{name}_all", table, rejected, 1,

@@ -65,6 +65,9 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
         if "ingest" in only:
             notify("ingest", "start")
             staged = stage_batch(con, cfg)  # temporary tables only: before the transaction
+        # Record numbers needed file order while reading; the later stages order explicitly,
+        # and keeping insertion order makes large joins hold memory instead of spilling.
+        con.execute("set preserve_insertion_order = false")
         held = hold_writes()  # report files are moved into place after the commit
         con.execute("begin transaction")
         try:

@@ -8,15 +8,13 @@ outputs, so a diff shows only code and text.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import nbformat
 import pytest
+from _samples import sample_warehouse as build_sample_warehouse
 
 from pipeline import paths
-from pipeline.config import RunConfig
 from pipeline.notebooks import (
     INJECTED_TAG,
     NOTEBOOKS,
@@ -25,30 +23,11 @@ from pipeline.notebooks import (
     execute_notebook,
     with_parameters,
 )
-from pipeline.retention import build_retention
-from pipeline.run import run
-from pipeline.sample import write_sample
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("notebooks")
-    write_sample(root / "data" / "sample", interactions=3000, customers=300)
-    cfg = RunConfig(
-        warehouse=root / "w.duckdb",
-        data_dir=root / "data",
-        reports_dir=root / "reports",
-        now=datetime(2026, 11, 22),
-        quiet=True,
-    )
-    result = run(cfg)
-    if "retention" not in result.stages:  # until the runner calls the stage itself
-        con = duckdb.connect(str(cfg.warehouse))
-        try:
-            build_retention(con, cfg)
-        finally:
-            con.close()
-    return cfg.warehouse
+    return build_sample_warehouse(tmp_path_factory.mktemp("notebooks"), 3_000, 300)
 
 
 # the touchpoints notebook also quotes its examples' notes (masked), so that path runs too

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from _samples import sample_warehouse as build_sample_warehouse
 
 from pipeline import paths
 from pipeline.config import RunConfig
@@ -38,8 +39,6 @@ from pipeline.errors import UserError
 from pipeline.retention import build_retention
 from pipeline.retention.claims import says
 from pipeline.retention.config import load_retention_config
-from pipeline.run import run
-from pipeline.sample import write_sample
 
 NOW = datetime(2025, 1, 15)
 Z = 1.959963984540054
@@ -490,24 +489,8 @@ def test_shipped_config_loads():
 
 @pytest.fixture(scope="module")
 def sample_warehouse(tmp_path_factory) -> Path:
-    """A generated sample (seed 42) run through the pipeline, then the retention stage."""
-    root = tmp_path_factory.mktemp("retention_sample")
-    write_sample(root / "data" / "sample", interactions=20_000, customers=2_000)
-    cfg = RunConfig(
-        warehouse=root / "w.duckdb",
-        data_dir=root / "data",
-        reports_dir=root / "reports",
-        now=datetime(2026, 11, 22),
-        quiet=True,
-    )
-    result = run(cfg)
-    if "retention" not in result.stages:  # until the runner calls the stage itself
-        con = duckdb.connect(str(cfg.warehouse))
-        try:
-            build_retention(con, cfg)
-        finally:
-            con.close()
-    return cfg.warehouse
+    """A generated sample (seed 42) run through every stage, retention included."""
+    return build_sample_warehouse(tmp_path_factory.mktemp("retention_sample"), 20_000, 2_000)
 
 
 def test_sample_hidden_truth(sample_warehouse):

@@ -302,3 +302,18 @@ def test_crash_soak(clean: Path) -> None:
     seen = _crash_loop(clean, "soak", kills)
     print("\n".join(seen))
     _compare_with_clean(clean, "soak")
+
+
+def test_stale_sweep_removes_only_our_temporary_files(tmp_path: Path) -> None:
+    from pipeline.report.export import remove_stale_temp_files
+
+    ours = tmp_path / "2026-Q3" / ".workplan-2026-Q3.csv.abc123.tmp"
+    spill = tmp_path / "bench" / "warehouse.duckdb.tmp" / ".duckdb_spill.tmp"
+    other = tmp_path / "bench" / "warehouse.duckdb.tmp" / "duckdb_temp_1_storage.tmp"
+    kept = tmp_path / "notes.tmp"
+    for f in (ours, spill, other, kept):
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text("x")
+    remove_stale_temp_files(tmp_path)
+    assert not ours.exists()
+    assert spill.exists() and other.exists() and kept.exists()

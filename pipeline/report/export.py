@@ -56,9 +56,11 @@ def hold_writes() -> HeldWrites:
 
 def remove_stale_temp_files(folder: Path) -> None:
     """Temporary files a killed run left behind; call only while holding the run lock."""
+    # Only our own names (atomic_write's ".<name>.<random>.tmp"): other programs' temporary
+    # files may live under the folder too (DuckDB spills to "<warehouse>.tmp/duckdb_temp_*.tmp").
     if Path(folder).is_dir():
-        for tmp in Path(folder).rglob("*.tmp"):
-            if tmp.is_file():
+        for tmp in Path(folder).rglob(".*.tmp"):
+            if tmp.is_file() and not any(p.name.endswith(".duckdb.tmp") for p in tmp.parents):
                 tmp.unlink(missing_ok=True)
 
 

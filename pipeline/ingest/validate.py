@@ -205,12 +205,23 @@ def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str
     chunks = max(1, math.ceil(n / chunk_rows))
     select = ", ".join(quote_ident(c) for c in columns) or "1 as _"
     key = ", ".join(BATCH_KEYS[target])
-    for i in range(chunks):
-        part = "" if chunks == 1 else f" and hash({key}) % {chunks} = {i}"
+    if chunks == 1:
         # Through Arrow: ten times faster than .df() for text columns.
-        yield con.sql(
-            f"select {select} from batch_{target}_classified where {where}{part}"
-        ).to_arrow_table().to_pandas()
+        yield con.sql(f"select {select} from batch_{target}_classified where {where}"
+                      ).to_arrow_table().to_pandas()
+        return
+    # One scan into a narrow table sorted by chunk; each chunk then reads only its own row
+    # groups (zone maps), instead of every chunk scanning the whole batch again.
+    con.execute(f"""
+        create or replace temp table validation_chunks as
+        select {select}, hash({key}) % {chunks} as _chunk
+        from batch_{target}_classified where {where}
+        order by _chunk
+    """)
+    for i in range(chunks):
+        yield con.sql(f"select * exclude (_chunk) from validation_chunks where _chunk = {i}"
+                      ).to_arrow_table().to_pandas()
+    con.execute("drop table validation_chunks")
 
 
 def validate_batch(

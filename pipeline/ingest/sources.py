@@ -6,7 +6,7 @@ Loaded and checked once; every mistake is a UserError naming the file and the ke
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -183,7 +183,6 @@ class SourceMapping:
     inputs: tuple[InputSpec, ...] = ()
     query: str | None = None
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key_field(self) -> str:
@@ -193,8 +192,6 @@ class SourceMapping:
     def primary_files(self) -> str:
         return self.inputs[0].files if self.format == "sql" else self.files
 
-    def where(self, key: str) -> str:
-        return f"{self.path}: {key}"
 
 
 def _fail(path: Path, key: str, problem: str) -> UserError:

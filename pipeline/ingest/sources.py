@@ -193,7 +193,6 @@ class SourceMapping:
         return self.inputs[0].files if self.format == "sql" else self.files
 
 
-
 def _fail(path: Path, key: str, problem: str) -> UserError:
     return UserError(f"{path}: {key}: {problem}")
 

@@ -22,3 +22,8 @@ def rows(
 def quote_ident(name: str) -> str:
     """Quote a name from a mapping or a file header as an SQL identifier, never as code."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(value: object) -> str:
+    """A string literal where DuckDB takes no parameter (reader options, COPY paths)."""
+    return "'" + str(value).replace("'", "''") + "'"

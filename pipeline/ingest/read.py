@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.db import quote_ident, rows
+from pipeline.db import quote_ident, rows, sql_literal
 from pipeline.errors import UserError
 from pipeline.ingest.sources import CsvOptions
 
@@ -38,13 +38,8 @@ class RawFiles:
     file_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def _literal(value: str) -> str:
-    # Only for reader options DuckDB takes as constants (checked, short strings) and file paths.
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _path_list(paths: list[Path]) -> str:
-    return "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
+    return "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"
 
 
 def decode_header(path: Path, opts: CsvOptions) -> tuple[str, ...]:
@@ -91,9 +86,9 @@ def decode_header(path: Path, opts: CsvOptions) -> tuple[str, ...]:
 
 def _csv_options(opts: CsvOptions, header: bool) -> str:
     return (
-        f"header={'true' if header else 'false'}, delim={_literal(opts.delimiter)}, "
-        f"quote={_literal(opts.quote)}, escape={_literal(opts.escape)}, "
-        f"encoding={_literal(opts.encoding)}, max_line_size={MAX_LINE_BYTES}, "
+        f"header={'true' if header else 'false'}, delim={sql_literal(opts.delimiter)}, "
+        f"quote={sql_literal(opts.quote)}, escape={sql_literal(opts.escape)}, "
+        f"encoding={sql_literal(opts.encoding)}, max_line_size={MAX_LINE_BYTES}, "
         f"buffer_size={BUFFER_BYTES}, "
         "auto_detect=false, strict_mode=true, null_padding=false, filename='_path', "
         "store_rejects=true"
@@ -202,7 +197,7 @@ def read_csv_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path],
                 "(_path varchar, _row bigint, _raw varchar, reason varchar)")
     for i, (names, group) in enumerate(groups.items()):
         table = f"{name}_g{i}"
-        columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+        columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
         options = _csv_options(opts, header=True) + f", skip={opts.skip_lines}"
         rejected = _scan(con, table, group, columns, options, "CSV")
         raw_cols = ", ".join(quote_ident(n) for n in names)
@@ -227,7 +222,7 @@ def read_jsonl_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path
         if p.stat().st_size == 0:
             raise UserError(f"{p}: file is empty (0 bytes)")
     table = f"{name}_lines"
-    options = (f"header=false, delim={_literal(_LINE_DELIMITER)}, quote='', escape='', "
+    options = (f"header=false, delim={sql_literal(_LINE_DELIMITER)}, quote='', escape='', "
                f"auto_detect=false, max_line_size={MAX_LINE_BYTES}, buffer_size={BUFFER_BYTES}, "
                "strict_mode=true, "
                "filename='_path', store_rejects=true")
@@ -273,7 +268,7 @@ def read_parquet_files(con: duckdb.DuckDBPyConnection, name: str,
                 "(_path varchar, _row bigint, _raw varchar, reason varchar)")
     per_file = {}  # union_by_name fills a column one file lacks with NULLs: note each schema
     for p in paths if len(paths) > 1 else ():
-        describe = f"describe select * from read_parquet({_literal(str(p))})"
+        describe = f"describe select * from read_parquet({sql_literal(str(p))})"
         per_file[str(p)] = tuple(r[0] for r in rows(con, describe))
     return RawFiles(name, tuple(names), _counts(con, name, paths), per_file)
 

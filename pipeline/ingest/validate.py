@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from pipeline.db import quote_ident, scalar
+from pipeline.db import quote_ident, scalar, sql_literal
 from pipeline.errors import UserError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -383,10 +383,6 @@ def _keep_for_inspection(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> None
         con.execute(
             f"copy (select source, source_file, source_row, _reasons, _raw "
             f"from batch_{target}_classified where _status = 'quarantined' "
-            f"order by source, source_file, source_row) to {_literal(tmp)} (format parquet)"
+            f"order by source, source_file, source_row) to {sql_literal(tmp)} (format parquet)"
         )
         tmp.replace(out)
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"

@@ -20,8 +20,7 @@ create table if not exists interactions (
     source_file    varchar not null,
     source_row     bigint not null,
     file_hash      varchar not null,
-    run_id         varchar not null,
-    row_hash       uhugeint not null   -- hash of the canonical values: tells duplicates from conflicts
+    run_id         varchar not null
 );
 
 -- orders: one row per order (key: source, order_id)
@@ -35,9 +34,13 @@ create table if not exists orders (
     source_file varchar not null,
     source_row  bigint not null,
     file_hash   varchar not null,
-    run_id      varchar not null,
-    row_hash    uhugeint not null
+    run_id      varchar not null
 );
+
+-- Warehouses built before 2026-11-23 kept a hash of each row; duplicates are now told from
+-- conflicts by comparing the values of the few contested rows.
+alter table interactions drop column if exists row_hash;
+alter table orders drop column if exists row_hash;
 
 -- quarantine: one row per rejected input row, with its raw content and why
 create table if not exists quarantine (

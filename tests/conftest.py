@@ -12,7 +12,7 @@ import pytest
 from pipeline import paths
 
 # The bookkeeping columns ingest fills; tests only care about the canonical fields.
-_BOOKKEEPING = {"source_file": "test.csv", "file_hash": "h", "run_id": "test", "row_hash": 0}
+_BOOKKEEPING = {"source_file": "test.csv", "file_hash": "h", "run_id": "test"}
 
 
 @pytest.fixture

@@ -729,3 +729,46 @@ def test_value_map_applies_to_free_text_fields_too(project: Project) -> None:
     project.run()
     assert project.query("select topic from interactions order by 1") == [
         ("Delivery",), ("billing",)]
+
+
+def test_repeats_with_empty_fields_are_duplicates_and_any_change_is_a_conflict(
+    project: Project,
+) -> None:
+    # Duplicates are told from conflicts by the values themselves; empty (NULL) fields are equal.
+    project.mapping("calls", CALLS_MAPPING)
+    project.file("calls/calls_2026-03.csv", """
+        CallID;CustNo;Start;End;Promise;Queue;Reason;Result;Survey;Notes;Lang
+        K5;C005;19/03/2026 10:00;;;TEL;INQ;OPEN;;;
+        K5;C005;19/03/2026 10:00;;;TEL;INQ;OPEN;;;
+        K5;C005;19/03/2026 10:00;;;TEL;INQ;OPEN;N/A;;
+        K5;C005;19/03/2026 10:00;;;TEL;INQ;OPEN;;plain;
+    """)
+    (f,) = project.run().ingest.files
+    assert (f.rows_read, f.staged, f.duplicates, f.quarantined) == (4, 1, 2, 1)
+    assert project.query("select source_row, reason from quarantine") == [
+        (4, "duplicate_id_conflict")]
+
+
+def test_a_warehouse_from_before_row_values_were_compared_is_migrated(project: Project) -> None:
+    con = duckdb.connect(str(project.warehouse))
+    con.execute("""
+        create table interactions (interaction_id varchar not null, source varchar not null,
+            customer_id varchar, occurred_at timestamp not null, channel varchar not null,
+            kind varchar, topic varchar, promised_by timestamp, promise_kept boolean,
+            resolved_at timestamp, status varchar, rating double, agent_id varchar,
+            text varchar, language varchar, source_file varchar not null,
+            source_row bigint not null, file_hash varchar not null, run_id varchar not null,
+            row_hash uhugeint not null);
+        insert into interactions (interaction_id, source, customer_id, occurred_at, channel,
+            kind, status, source_file, source_row, file_hash, run_id, row_hash)
+        values ('K4', 'calls', 'C004', timestamp '2026-03-19 02:00', 'phone', 'inquiry',
+                'unresolved', 'old.csv', 1, 'h0', 'r0', 42);
+    """)
+    con.close()
+    project.mapping("calls", CALLS_MAPPING)
+    project.file("calls/calls_2026-03.csv", CALLS)
+    files = project.run().ingest.files
+    assert sum(f.staged for f in files) == 3 and sum(f.quarantined for f in files) == 1
+    assert "row_hash" not in [r[0] for r in project.query("describe interactions")]
+    assert project.query("select source_file from interactions where interaction_id = 'K4'") \
+        == [("old.csv",)]  # the warehouse's row wins; the new K4 differs, so it is a conflict

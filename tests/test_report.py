@@ -91,7 +91,6 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
             "source_file": "test.csv",
             "file_hash": "h",
             "run_id": "r1",
-            "row_hash": 0,
             "source_row": n,
             **row,
         }

@@ -210,9 +210,9 @@ def test_explain_writes_nothing_and_runs_on_a_read_only_warehouse(tmp_path):
         rw.execute((paths.ROOT / "pipeline" / "schema.sql").read_text()).fetchall()
         rw.execute(
             "insert into interactions (interaction_id, source, occurred_at, channel, text, "
-            "source_file, source_row, file_hash, run_id, row_hash) values "
+            "source_file, source_row, file_hash, run_id) values "
             "('7', 'letters', timestamp '2024-03-01', 'letter', 'Bezorging te laat', 'f', 1, "
-            "'h', 'r', 0)"
+            "'h', 'r')"
         ).fetchall()
     cfg = _cfg(tmp_path, SMALL_CATALOG)
     with duckdb.connect(str(path), read_only=True) as ro:

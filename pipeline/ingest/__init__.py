@@ -128,15 +128,16 @@ def _sql_source(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, primary:
         raise UserError(f"{mapping.path}: query: returns {fanout} extra row(s) for rows of "
                         f"{primary.name}: a join matches more than once")
     # Primary rows the query dropped are quarantined, never lost.
-    con.execute("""
+    con.execute(f"""
         create or replace temp table raw_query_rejects as
         select _path, _row, _raw, reason from raw_primary_rejects
         union all
-        select p._path, p._row, p._raw, 'dropped_by_query' from raw_primary p
+        select p._path, p._row, {raw.raw_text('p._raw')}, 'dropped_by_query' from raw_primary p
         anti join raw_query q on q._row = p._row
     """)
+    raw_type = scalar(con, "select column_type from (describe raw_query) where column_name = '_raw'")
     return read.RawFiles("raw_query", tuple(c for c in cols if not c.startswith("_")),
-                         raw.rows_read)
+                         raw.rows_read, raw_struct=raw_type.upper().startswith("STRUCT"))
 
 
 def _unpivot(con: duckdb.DuckDBPyConnection, mapping: SourceMapping,
@@ -171,21 +172,21 @@ def _unpivot(con: duckdb.DuckDBPyConnection, mapping: SourceMapping,
         create or replace temp table raw_unpivot_rejects as
         select * from {raw.table}_rejects
         union all
-        select _path, _row, _raw, 'no_answers' from {raw.table}
+        select _path, _row, {raw.raw_text('_raw')}, 'no_answers' from {raw.table}
         anti join raw_unpivot using (_path, _row)
     """)
     counts = {p: 0 for p in raw.rows_read}
     for path, n in rows(con, "select _path, count(*) from (select _path from raw_unpivot "
                              "union all select _path from raw_unpivot_rejects) group by 1"):
         counts[path] = n
-    return read.RawFiles("raw_unpivot", raw.columns, counts)
+    return read.RawFiles("raw_unpivot", raw.columns, counts, raw_struct=raw.raw_struct)
 
 
 def _create_batch(con: duckdb.DuckDBPyConnection, target: str) -> None:
     cols = ", ".join(TARGET_FIELDS[target])
     con.execute(f"""
         create or replace temp table batch_{target} as
-        select {cols}, source, source_file, source_row, file_hash, row_hash,
+        select {cols}, source, source_file, source_row, file_hash,
                0::integer as _file_seq, ''::varchar as _raw, []::varchar[] as _reasons
         from {target} where false
     """)
@@ -206,10 +207,9 @@ def _stage(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, raw: read.Raw
     try:
         con.execute(f"""
             insert into batch_{mapping.target}
-            select {cols}, $src, l.source_file, s._row, l.file_hash,
-                   md5_number(row({cols})::varchar), l.file_seq,
+            select {cols}, $src, l.source_file, s._row, l.file_hash, l.file_seq,
                    -- the raw record is kept only where it may be quarantined
-                   case when len(s._reasons) > 0 then s._raw end, s._reasons
+                   case when len(s._reasons) > 0 then {raw.raw_text('s._raw')} end, s._reasons
             from ({sql}) s join file_lineage l using (_path)
         """, {**params, "src": mapping.source})
     except duckdb.Error as exc:
@@ -228,7 +228,10 @@ def _classify(con: duckdb.DuckDBPyConnection, target: str) -> None:
     """Mark each batch row staged, duplicate or quarantined; first seen wins, deterministically."""
     key = KEY_FIELD[target]
     cols = ", ".join(TARGET_FIELDS[target])
-    sql = (SQL_DIR / "classify_batch.sql").read_text().format(target=target, key=key, cols=cols)
+    fields = TARGET_FIELDS[target]
+    sql = (SQL_DIR / "classify_batch.sql").read_text().format(
+        target=target, key=key, t_cols=", ".join(f"t.{c}" for c in fields),
+        b_cols=", ".join(f"b.{c}" for c in fields))
     con.execute(sql)
     # Every batch row with its fate, without copying the batch: the fate table is tiny.
     con.execute(f"""
@@ -379,11 +382,9 @@ def _publish(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: IngestResul
         cols = ", ".join(TARGET_FIELDS[target])
         con.execute(
             f"""
-            insert into {target} ({cols}, source, source_file, source_row, file_hash, run_id,
-                                  row_hash)
-            select {cols}, source, source_file, source_row, file_hash, $run, row_hash
+            insert into {target} ({cols}, source, source_file, source_row, file_hash, run_id)
+            select {cols}, source, source_file, source_row, file_hash, $run
             from batch_{target}_classified where _status = 'staged'
-            order by source, source_file, source_row
         """,
             params,
         )

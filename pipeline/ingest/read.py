@@ -36,6 +36,13 @@ class RawFiles:
     # each file's own columns (`columns` is their union): a mapped column missing from one
     # file is an error, never NULLs for that file
     file_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # `_raw` is a struct of the columns as read (turned into JSON text only for the rows that
+    # are quarantined: formatting every row's JSON cost a fifth of ingest), else the text itself
+    raw_struct: bool = False
+
+    def raw_text(self, expr: str) -> str:
+        """SQL for the raw record as text, given `expr` referring to this table's `_raw`."""
+        return f"to_json({expr})::varchar" if self.raw_struct else expr
 
 
 def _path_list(paths: list[Path]) -> str:
@@ -162,8 +169,10 @@ def _numbered_view(con: duckdb.DuckDBPyConnection, view: str, table: str, reject
     con.execute(f"""
         create or replace temp table {table}_gaps as
         select _path,
-               line - {first_record} + 1 - row_number() over (partition by _path order by line)
-                   as accepted_before,
+               -- bigint throughout: the reject table's unsigned line would make the as-of
+               -- join compare 128-bit integers
+               cast(line as bigint) - {first_record} + 1
+               - row_number() over (partition by _path order by line) as accepted_before,
                row_number() over (partition by _path order by line) as rejects_so_far
         from {rejected}
     """)
@@ -201,8 +210,10 @@ def read_csv_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path],
         options = _csv_options(opts, header=True) + f", skip={opts.skip_lines}"
         rejected = _scan(con, table, group, columns, options, "CSV")
         raw_cols = ", ".join(quote_ident(n) for n in names)
-        _numbered_view(con, f"{table}_v", table, rejected, first_record,
-                       f"*, to_json(struct_pack({raw_cols}))::varchar as _raw")
+        # Files with different headers get one text form, as a struct's fields would differ.
+        raw = (f"struct_pack({raw_cols})" if len(groups) == 1
+               else f"to_json(struct_pack({raw_cols}))::varchar")
+        _numbered_view(con, f"{table}_v", table, rejected, first_record, f"*, {raw} as _raw")
         con.execute(f"""
             insert into {name}_rejects
             select _path, line - {first_record} + 1, csv_line,
@@ -213,7 +224,7 @@ def read_csv_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path],
     con.execute(f"create or replace temp view {name} as "
                 + " union all by name ".join(views))
     return RawFiles(name, tuple(all_columns), _counts(con, name, paths),
-                    {str(p): headers[p] for p in paths})
+                    {str(p): headers[p] for p in paths}, raw_struct=len(groups) == 1)
 
 
 def read_jsonl_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path]) -> RawFiles:
@@ -227,9 +238,13 @@ def read_jsonl_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path
                "strict_mode=true, "
                "filename='_path', store_rejects=true")
     rejected = _scan(con, table, paths, "{'line': 'VARCHAR'}", options, "JSON lines")
-    _numbered_view(con, f"{name}_all", table, rejected, 1,
+    _numbered_view(con, f"{name}_numbered", table, rejected, 1,
                    "_path, _row, line as _raw, try(json_type(line)) = 'OBJECT' as _object",
                    "where trim(line) <> ''")  # blank lines are not records
+    # Numbered and parsed once: the rejects, the counts and staging all read this table.
+    con.execute(f"create or replace temp table {name}_all as select * from {name}_numbered")
+    con.execute(f"drop view {name}_numbered")
+    con.execute(f"drop table {table}")
     con.execute(f"""
         create or replace temp table {name}_rejects as
         select _path, line as _row, csv_line as _raw, 'json_malformed' as reason
@@ -261,7 +276,7 @@ def read_parquet_files(con: duckdb.DuckDBPyConnection, name: str,
     con.execute(f"""
         create or replace temp view {name} as
         select {select}, _path, file_row_number + 1 as _row,
-               to_json(struct_pack({raw_cols}))::varchar as _raw
+               struct_pack({raw_cols}) as _raw
         from {name}_pq
     """)
     con.execute(f"create or replace temp table {name}_rejects "
@@ -270,7 +285,7 @@ def read_parquet_files(con: duckdb.DuckDBPyConnection, name: str,
     for p in paths if len(paths) > 1 else ():
         describe = f"describe select * from read_parquet({sql_literal(str(p))})"
         per_file[str(p)] = tuple(r[0] for r in rows(con, describe))
-    return RawFiles(name, tuple(names), _counts(con, name, paths), per_file)
+    return RawFiles(name, tuple(names), _counts(con, name, paths), per_file, raw_struct=True)
 
 
 def read_files(con: duckdb.DuckDBPyConnection, name: str, fmt: str, paths: list[Path],

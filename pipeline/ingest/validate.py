@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.db import quote_ident, scalar, sql_literal
 from pipeline.errors import UserError, ValidationFailed
@@ -199,6 +201,26 @@ def _raised(info: dict[str, Any] | None) -> str | None:
     return None
 
 
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """A pandas frame with every text column categorical. GX filters the whole frame once per
+    expectation: taking rows of a categorical moves integer codes, not strings (about 3x faster
+    on a million rows). The categories stay Arrow strings, so no Python string is made."""
+    return pd.DataFrame({name: _categorical(col) if _is_text(col.type) else col.to_pandas()
+                         for name, col in zip(table.column_names, table.columns, strict=True)})
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def _categorical(col: pa.ChunkedArray) -> pd.Categorical:
+    encoded = pc.dictionary_encode(col.combine_chunks())  # one array: one dictionary
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    categories = pd.Index(pd.array(encoded.dictionary.cast(pa.string()),
+                                   dtype=pd.ArrowDtype(pa.string())))
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+
+
 def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str], chunk_rows: int):
     where = "_status = 'staged'"
     n = scalar(con, f"select count(*) from batch_{target}_classified where {where}")
@@ -207,8 +229,8 @@ def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str
     key = ", ".join(BATCH_KEYS[target])
     if chunks == 1:
         # Through Arrow: ten times faster than .df() for text columns.
-        yield con.sql(f"select {select} from batch_{target}_classified where {where}"
-                      ).to_arrow_table().to_pandas()
+        yield _frame(con.sql(f"select {select} from batch_{target}_classified where {where}"
+                             ).to_arrow_table())
         return
     # One scan into a narrow table sorted by chunk; each chunk then reads only its own row
     # groups (zone maps), instead of every chunk scanning the whole batch again.
@@ -219,8 +241,8 @@ def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str
         order by _chunk
     """)
     for i in range(chunks):
-        yield con.sql(f"select * exclude (_chunk) from validation_chunks where _chunk = {i}"
-                      ).to_arrow_table().to_pandas()
+        yield _frame(con.sql(f"select * exclude (_chunk) from validation_chunks where _chunk = {i}"
+                             ).to_arrow_table())
     con.execute("drop table validation_chunks")
 
 

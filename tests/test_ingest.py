@@ -772,3 +772,28 @@ def test_a_warehouse_from_before_row_values_were_compared_is_migrated(project: P
     assert "row_hash" not in [r[0] for r in project.query("describe interactions")]
     assert project.query("select source_file from interactions where interaction_id = 'K4'") \
         == [("old.csv",)]  # the warehouse's row wins; the new K4 differs, so it is a conflict
+
+
+def test_prefetched_chunks_come_in_order_and_nothing_runs_after_an_error() -> None:
+    import time
+
+    from pipeline.ingest.validate import _prefetched
+
+    events: list[str] = []
+
+    def chunks():
+        for i in range(3):
+            time.sleep(0.05)
+            events.append(f"fetched {i}")
+            yield pd.DataFrame({"i": [i]})
+
+    with _prefetched(chunks()) as ahead:
+        assert [int(f["i"][0]) for f in ahead] == [0, 1, 2]
+    events.clear()
+    with pytest.raises(ValueError), _prefetched(chunks()) as ahead:
+        for _ in ahead:
+            raise ValueError("GX failed on the first chunk")
+    # the fetch of chunk 1 was cancelled or had finished by the exit: nothing runs after it
+    at_exit = list(events)
+    time.sleep(0.2)
+    assert events == at_exit and at_exit[0] == "fetched 0" and len(at_exit) <= 2

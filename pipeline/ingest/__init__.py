@@ -135,7 +135,8 @@ def _sql_source(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, primary:
         select p._path, p._row, {raw.raw_text('p._raw')}, 'dropped_by_query' from raw_primary p
         anti join raw_query q on q._row = p._row
     """)
-    raw_type = scalar(con, "select column_type from (describe raw_query) where column_name = '_raw'")
+    raw_type = scalar(con, "select column_type from (describe raw_query) "
+                           "where column_name = '_raw'")
     return read.RawFiles("raw_query", tuple(c for c in cols if not c.startswith("_")),
                          raw.rows_read, raw_struct=raw_type.upper().startswith("STRUCT"))
 

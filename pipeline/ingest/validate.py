@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -246,6 +248,34 @@ def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str
     con.execute("drop table validation_chunks")
 
 
+@contextmanager
+def _prefetched(frames: Iterable[pd.DataFrame]) -> Iterator[Iterator[pd.DataFrame]]:
+    """The next chunk is fetched and converted (DuckDB and Arrow, which release the GIL) while
+    GX, pure Python, checks the current one. On exit nothing is left running on the connection."""
+    source = iter(frames)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-prefetch")
+    pending: Future | None = None
+
+    def ahead() -> Iterator[pd.DataFrame]:
+        nonlocal pending
+        pending = pool.submit(next, source, None)
+        while (frame := pending.result()) is not None:
+            pending = pool.submit(next, source, None)
+            yield frame
+        pending = None
+
+    try:
+        yield ahead()
+    finally:
+        if pending is not None:
+            pending.cancel()
+            try:
+                pending.result()  # a query still running must finish before the caller goes on
+            except BaseException:  # noqa: BLE001 -- the caller's own error is the one to report
+                pass
+        pool.shutdown(wait=True)
+
+
 def validate_batch(
     con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: IngestResult
 ) -> list[str]:
@@ -274,7 +304,8 @@ def validate_batch(
                 continue
         else:
             raise UserError(f"{path}: suite name '{name}' is not interactions, orders or run_files")
-        outcomes += run_suite(doc, frames, gx_context)
+        with _prefetched(frames) as ahead:
+            outcomes += run_suite(doc, ahead, gx_context)
     _record(con, cfg, outcomes)
     errors = [o for o in outcomes if o.raised]
     if errors:

@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 WAREHOUSE ?= data/warehouse.duckdb
 REPORT_LANG ?= en
 ROWS ?= 1000000
+BENCH_FLAGS ?=
 export GX_ANALYTICS_ENABLED := false
 
 $(STAMP): pyproject.toml
@@ -41,8 +42,8 @@ notebooks: $(STAMP) ## Run the notebooks on the warehouse (WAREHOUSE=...); resul
 	$(PY) -m pipeline.notebooks --warehouse $(WAREHOUSE) --out reports/notebooks
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmark the pipeline against DuckDB's own speed (ROWS=10000000 for the full run)
-	$(PY) -m pipeline.bench --rows $(ROWS)
+bench: $(STAMP) ## Benchmark against DuckDB's own speed, plus one new day (ROWS=10000000; BENCH_FLAGS=--profile)
+	$(PY) -m pipeline.bench --rows $(ROWS) --incremental $(BENCH_FLAGS)
 
 .PHONY: clean
 clean: ## Remove the warehouse, generated sample data and reports (keeps .venv)

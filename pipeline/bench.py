@@ -63,6 +63,45 @@ class PeakRss:
         return max(self._peak, self._proc.memory_info().rss)
 
 
+class StatementProfile:
+    """Stands in for the run's connection and times each statement, by what it builds.
+
+    A statement is named by its first line (the SQL files open with `-- table: grain`), else by
+    its first words. Fetching the rows is counted with the statement that produced them."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, con: duckdb.DuckDBPyConnection) -> _TimedConnection:
+        return _TimedConnection(con, self)
+
+    def add(self, sql: str, seconds: float) -> None:
+        first = str(sql).strip().splitlines()[0] if str(sql).strip() else ""
+        name = (first.split(":")[0] if first.startswith("--") else " ".join(str(sql).split()[:6]))
+        name = name.lstrip("- ").strip()[:90]
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def top(self, n: int = 15) -> list[dict]:
+        ranked = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:n]
+        return [{"statement": k, "seconds": v, "calls": self.calls[k]} for k, v in ranked]
+
+
+class _TimedConnection:
+    def __init__(self, con: duckdb.DuckDBPyConnection, profile: StatementProfile) -> None:
+        self._con, self._profile = con, profile
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+    def execute(self, sql, *args, **kwargs):
+        began = time.perf_counter()
+        self._con.execute(sql, *args, **kwargs)
+        self._profile.add(sql, time.perf_counter() - began)
+        return self  # fetches go through __getattr__ to the connection
+
+
 @dataclass
 class StageTime:
     stage: str
@@ -85,7 +124,9 @@ class BenchResult:
     floor_read_s: float = 0.0
     floor_groupby_s: float = 0.0
     peak_rss_mb: float = 0.0
+    cpu_s: float = 0.0  # user + system time of this process for the run: load-independent
     incremental: dict | None = None
+    statements: list[dict] = field(default_factory=list)  # --profile: the slowest statements
 
     @property
     def floor_s(self) -> float:
@@ -151,7 +192,8 @@ def measure_floor(sample: Path, work: Path) -> tuple[float, float, int]:
     return read_s, groupby_s, total
 
 
-def run_stages(cfg: RunConfig, rss: PeakRss) -> tuple[list[StageTime], float, int]:
+def run_stages(cfg: RunConfig, rss: PeakRss, profile: StatementProfile | None = None
+               ) -> tuple[list[StageTime], float, int]:
     marks: dict[str, float] = {}
     times: list[StageTime] = []
 
@@ -164,7 +206,7 @@ def run_stages(cfg: RunConfig, rss: PeakRss) -> tuple[list[StageTime], float, in
                                    rss.peak() / 2**20))
 
     began = time.perf_counter()
-    result = run(cfg, observer=observe)
+    result = run(cfg, observer=observe, wrap=profile.wrap if profile else None)
     total = time.perf_counter() - began
     rows_read = result.ingest.total("rows_read") if result.ingest else 0
     for t in times:
@@ -201,7 +243,8 @@ def remove_increment(data_dir: Path) -> None:
 
 def bench(rows: int, incremental: bool = False, keep: bool = False,
           data_root: Path = BENCH_DATA, out: Path = paths.REPORTS / "bench",
-          increment_rows: int = 100_000, memory_limit: str = "4GB") -> BenchResult:
+          increment_rows: int = 100_000, memory_limit: str = "4GB",
+          profile: bool = False) -> BenchResult:
     data_dir = data_root / f"rows-{rows}"
     sample = ensure_sample(rows, data_dir)
     remove_increment(data_dir)
@@ -211,9 +254,14 @@ def bench(rows: int, incremental: bool = False, keep: bool = False,
     files = _input_files(sample)
     result = BenchResult(rows=rows, input_rows=0,
                          input_mb=sum(p.stat().st_size for p in files) / 2**20)
+    statements = StatementProfile() if profile else None
     with PeakRss() as rss:
+        cpu = psutil.Process().cpu_times()
         result.stages, result.end_to_end_s, result.input_rows = run_stages(
-            _config(work, data_dir, memory_limit), rss)
+            _config(work, data_dir, memory_limit), rss, statements)
+        after = psutil.Process().cpu_times()
+        result.cpu_s = (after.user - cpu.user) + (after.system - cpu.system)
+        result.statements = statements.top() if statements else []
         result.floor_read_s, result.floor_groupby_s, _ = measure_floor(sample, work)
         result.peak_rss_mb = max(s.peak_rss_mb for s in result.stages)
         if incremental:
@@ -239,11 +287,35 @@ def render(r: BenchResult) -> str:
                  f"{r.input_rows / r.end_to_end_s:>14,.0f}{r.peak_rss_mb:>14,.0f}")
     lines.append(f"{'floor':<12}{r.floor_s:>10.2f}  (DuckDB read {r.floor_read_s:.2f} s + "
                  f"group-by {r.floor_groupby_s:.2f} s)")
-    lines.append(f"ratio end-to-end / floor: {r.ratio:.2f}")
+    lines.append(f"ratio end-to-end / floor: {r.ratio:.2f}   (CPU {r.cpu_s:.1f} s; "
+                 f"{r.end_to_end_s / r.input_rows * 1e6:.2f} µs per input row)")
     if r.incremental:
         inc = r.incremental
         lines.append(f"incremental day: {inc['rows_read']:,} rows in {inc['seconds']:.2f} s "
                      f"= {inc['share_of_full_run']:.0%} of the full run")
+    if r.statements:
+        lines.append("slowest statements (seconds, calls):")
+        lines += [f"  {s['seconds']:8.2f} {s['calls']:>4}  {s['statement']}" for s in r.statements]
+    return "\n".join(lines)
+
+
+def render_growth(out: Path) -> str:
+    """Every size benchmarked into `out`, smallest first: does time per row rise with rows?"""
+    runs = []
+    for path in out.glob("bench-*.json"):
+        try:
+            doc = json.loads(path.read_text())
+            runs.append((doc["rows"], doc["input_rows"], doc["end_to_end_s"], doc["ratio"],
+                         doc["peak_rss_mb"]))
+        except (OSError, ValueError, KeyError):
+            continue  # a file from an older harness: not comparable
+    if len(runs) < 2:
+        return ""
+    lines = ["growth (every size in " + str(out) + "):",
+             f"{'rows':>12}{'seconds':>10}{'µs/row':>9}{'ratio':>8}{'peak MB':>10}"]
+    for rows_, input_rows, secs, ratio, peak in sorted(runs):
+        lines.append(f"{rows_:>12,}{secs:>10.1f}{secs / input_rows * 1e6:>9.2f}{ratio:>8.2f}"
+                     f"{peak:>10,.0f}")
     return "\n".join(lines)
 
 
@@ -257,11 +329,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit (4GB)")
     parser.add_argument("--out", type=Path, default=paths.REPORTS / "bench",
                         help="folder for the JSON result")
+    parser.add_argument("--profile", action="store_true",
+                        help="also time every SQL statement and list the slowest")
     args = parser.parse_args(argv)
     result = bench(args.rows, args.incremental, args.keep, out=args.out,
-                   memory_limit=args.memory_limit)
+                   memory_limit=args.memory_limit, profile=args.profile)
     print(render(result))
     print(f"wrote {write_json(result, args.out)}")
+    if growth := render_growth(args.out):
+        print(growth)
     return 0
 
 

@@ -50,15 +50,18 @@ StageObserver = Callable[[str, str], None]  # (stage name, "start" | "end")
 
 
 def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
-        observer: StageObserver | None = None) -> RunResult:
+        observer: StageObserver | None = None,
+        wrap: Callable[[duckdb.DuckDBPyConnection], Any] | None = None) -> RunResult:
     """Run the stages (`only` these, default ALL_STAGES) as one all-or-nothing transaction.
 
     `observer` hears each stage start and end (the benchmark times them); "commit" is the last.
+    `wrap` may stand in for the connection (the benchmark's statement profile).
     """
     notify = observer or (lambda name, event: None)
     only = only or ALL_STAGES
     result = RunResult()
-    with open_warehouse(cfg.warehouse, cfg.memory_limit) as con:
+    with open_warehouse(cfg.warehouse, cfg.memory_limit) as opened:
+        con = wrap(opened) if wrap else opened
         remove_stale_temp_files(cfg.reports_dir)  # a killed run's; we hold the run lock
         started = utc_now()
         staged = None

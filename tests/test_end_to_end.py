@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline import paths
-from pipeline.bench import bench, render, write_json
+from pipeline.bench import bench, render, render_growth, write_json
 from pipeline.cli import COMMANDS, main
 from pipeline.sample import write_sample
 
@@ -94,11 +95,17 @@ def test_every_command_is_in_the_readme() -> None:
 def test_benchmark_harness_runs(tmp_path: Path) -> None:
     """A tiny run so the harness cannot rot; no timing is asserted."""
     result = bench(3000, incremental=True, data_root=tmp_path / "data", out=tmp_path / "out",
-                   increment_rows=500)
+                   increment_rows=500, profile=True)
     assert [s.stage for s in result.stages] == ["ingest", "map", "score", "retention", "report",
                                                 "commit"]
     assert result.input_rows > 3000 and result.floor_s > 0 and result.end_to_end_s > 0
     assert result.incremental["rows_read"] > 0
     assert "ratio end-to-end / floor" in render(result)
     assert write_json(result, tmp_path / "out").exists()
+    assert result.cpu_s > 0 and result.statements
+    assert "interaction_outcomes" in {s["statement"] for s in result.statements}
+    assert "slowest statements" in render(result)
+    smaller = replace(result, rows=1000, input_rows=result.input_rows // 3)
+    write_json(smaller, tmp_path / "out")
+    assert "growth" in render_growth(tmp_path / "out")
     shutil.rmtree(tmp_path / "data")

@@ -485,7 +485,10 @@ def test_bad_input(base: Project, tmp_path: Path, case: Case) -> None:
     assert quarantined == [tuple(q) for q in case.quarantine or []]
     if case.check:
         sql, rows = case.check
-        assert p.query(sql) == rows
+        got = p.query(sql)
+        if "order by" not in sql:  # a table is a set: its physical order is not part of it
+            got, rows = sorted(got, key=repr), sorted(rows, key=repr)
+        assert got == rows
     # What was there before is still there, untouched.
     after = _tables(p)
     for table in ("interactions", "orders", "quarantine"):

@@ -797,3 +797,23 @@ def test_prefetched_chunks_come_in_order_and_nothing_runs_after_an_error() -> No
     at_exit = list(events)
     time.sleep(0.2)
     assert events == at_exit and at_exit[0] == "fetched 0" and len(at_exit) <= 2
+
+
+@pytest.mark.parametrize("bucket", [1, 2, 3, 4096])
+def test_record_numbers_count_rejected_lines_across_buckets(
+    project: Project, monkeypatch: pytest.MonkeyPatch, bucket: int
+) -> None:
+    from pipeline.ingest import read
+
+    monkeypatch.setattr(read, "NUMBER_BUCKET_ROWS", bucket)
+    project.mapping("calls", CALLS_MAPPING)
+    bad = {1, 4, 5, 9, 12}  # first, consecutive, later and last records: too many columns
+    lines = ["CallID;CustNo;Start;End;Promise;Queue;Reason;Result;Survey;Notes;Lang"]
+    for n in range(1, 13):
+        extra = ";x;y" if n in bad else ""
+        lines.append(f"K{n};C{n:03d};19/03/2026 10:00;;;TEL;INQ;OPEN;;record {n};en{extra}")
+    project.file("calls/calls_2026-03.csv", "\n".join(lines) + "\n")
+    project.run()
+    staged = project.query("select source_row, text from interactions")
+    assert sorted(staged) == [(n, f"record {n}") for n in range(1, 13) if n not in bad]
+    assert sorted(r[0] for r in project.query("select source_row from quarantine")) == sorted(bad)

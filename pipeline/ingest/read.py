@@ -153,6 +153,10 @@ def _scan(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], columns
     return f"{table}_rejected"
 
 
+# Rows per step of the record-number table (see _numbered_view).
+NUMBER_BUCKET_ROWS = 4096
+
+
 def _numbered_view(con: duckdb.DuckDBPyConnection, view: str, table: str, rejected: str,
                    first_record: int, select: str, where: str = "") -> None:
     """Give accepted rows their record number within their file, counting rejected records.
@@ -160,31 +164,57 @@ def _numbered_view(con: duckdb.DuckDBPyConnection, view: str, table: str, reject
     Rows keep file order (DuckDB preserves insertion order; rowid follows it, though inside a
     transaction it does not start at 0), so accepted row k of a file (1-based) is record
     k + (rejected records before it). Rejected record r_j of a file (sorted, j = 1..m) has
-    r_j - j accepted rows before it; an as-of join finds how many rejects precede row k.
+    a_j = r_j - j accepted rows before it, so it precedes row k when a_j < k.
+
+    Rejects are few, rows many: a small table gives, per file and bucket of B accepted rows,
+    the rejects before the bucket and the list of those inside it; each row finds its bucket by
+    an equality join (no sort of the rows, as an as-of join would need).
     """
+    b = NUMBER_BUCKET_ROWS
     con.execute(f"""
         create or replace temp table {table}_base as
-        select _path, min(rowid) as base from {table} group by _path
+        select _path, min(rowid) as base, count(*) as n from {table} group by _path
     """)
     con.execute(f"""
-        create or replace temp table {table}_gaps as
-        select _path,
-               -- bigint throughout: the reject table's unsigned line would make the as-of
-               -- join compare 128-bit integers
-               cast(line as bigint) - {first_record} + 1
-               - row_number() over (partition by _path order by line) as accepted_before,
-               row_number() over (partition by _path order by line) as rejects_so_far
-        from {rejected}
+        create or replace temp table {table}_steps as
+        with gaps as (
+            select _path,
+                   -- bigint: the reject table's unsigned line would make this 128-bit
+                   cast(line as bigint) - {first_record} + 1
+                   - row_number() over (partition by _path order by line) as accepted_before
+            from {rejected}
+        ),
+        -- the bucket of rows k = a + 1 .. that a reject precedes first; -1: before every row
+        per_bucket as (
+            select _path, case when accepted_before = 0 then -1
+                               else (accepted_before - 1) // {b} end as bucket,
+                   count(*) as n, list(accepted_before) as inside
+            from gaps group by all
+        ),
+        buckets as (
+            select _path, unnest(range(-1, (n - 1) // {b} + 1)) as bucket from {table}_base
+        )
+        select k._path, k.bucket,
+               coalesce(sum(g.n) over (partition by k._path order by k.bucket
+                                       rows between unbounded preceding and 1 preceding), 0)
+                   as rejects_before,
+               coalesce(g.inside, []) as inside
+        from buckets k
+        left join per_bucket g on g._path = k._path and g.bucket = k.bucket
     """)
     con.execute(f"""
         create or replace temp view {view} as
         select {select}
         from (
-            select t.*, t.rowid - b.base + 1 + coalesce(g.rejects_so_far, 0) as _row
-            from {table} t
-            join {table}_base b on b._path = t._path
-            asof left join {table}_gaps g
-                on g._path = t._path and t.rowid - b.base + 1 > g.accepted_before
+            select t.* exclude (_k),
+                   _k + s.rejects_before
+                   + len(list_filter(s.inside, lambda x: x < _k)) as _row
+            from (
+                select t.*, t.rowid - b.base + 1 as _k
+                from {table} t
+                join {table}_base b on b._path = t._path
+            ) t
+            join {table}_steps s on s._path = t._path and s.bucket = (t._k - 1) // {b}
         ) numbered
         {where}
     """)

@@ -95,3 +95,10 @@ create table if not exists validations (
     unexpected_count bigint,
     observed    varchar
 );
+
+-- stage_fingerprints: what an incremental stage's table was last built from (a hash of its SQL
+-- and reference data). The same fingerprint: only new rows are added; another: a full rebuild.
+create table if not exists stage_fingerprints (
+    stage       varchar primary key,
+    fingerprint varchar not null
+);

@@ -220,3 +220,27 @@ def test_explain_writes_nothing_and_runs_on_a_read_only_warehouse(tmp_path):
         tables = ro.execute("select table_name from information_schema.tables").fetchall()
     assert ("interactions",) in tables
     assert not [t for (t,) in tables if t.startswith("ref_")]
+
+
+def test_new_rows_are_mapped_alone_and_a_catalog_change_remaps_everything(
+    con, add_interactions, tmp_path
+):
+    cfg = _cfg(tmp_path, SMALL_CATALOG)
+    add_interactions({"interaction_id": "1", "topic": "delivery", "occurred_at": T0},
+                     {"interaction_id": "2", "text": "late parcel", "occurred_at": T0})
+    map_touchpoints(con, cfg)
+    # a stored row the incremental path must keep as it is (a full rebuild would redo it)
+    con.execute("update interaction_touchpoints set rule_id = 'kept' where interaction_id = '1'")
+    add_interactions({"interaction_id": "3", "text": "bezorging", "occurred_at": T0},
+                     {"interaction_id": "4", "occurred_at": T0})
+    assert map_touchpoints(con, cfg)["interactions"] == 4
+    assert _mapping(con) == {
+        ("callcentre", "1"): ("delivery", "kept"),
+        ("callcentre", "2"): ("delivery", "text_delivery"),
+        ("callcentre", "3"): ("delivery", "text_delivery"),
+        ("callcentre", "4"): ("call_centre", "phone"),
+    }
+    # the catalog changes: every row is mapped again under the new rules
+    cfg = _cfg(tmp_path, SMALL_CATALOG.replace("topic: [delivery, shipping]", "topic: [billing]"))
+    map_touchpoints(con, cfg)
+    assert _mapping(con)[("callcentre", "1")] == ("call_centre", "phone")

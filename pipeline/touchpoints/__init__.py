@@ -7,6 +7,8 @@ data/reference/touchpoints.yaml, loaded as `ref_touchpoints`, `ref_touchpoint_na
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +143,51 @@ def _lower(values: tuple[str, ...] | None) -> list[str] | None:
 
 
 def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
-    """Build `interaction_touchpoints`; return counts including `unmapped` and coverage (%)."""
+    """Build `interaction_touchpoints`; return counts including `unmapped` and coverage (%).
+
+    When the catalog and the mapping SQL are what the table was built from, only interactions
+    not mapped yet are mapped (a new day costs its own rows); else every interaction is."""
     ref = load_reference(cfg.reference_dir)
     install_catalog(con, ref.catalog)
-    run_sql(con, _SQL, "interaction_touchpoints")
+    select = (_SQL / "interaction_touchpoints.sql").read_text(encoding="utf-8")
+    fingerprint = hashlib.sha256(json.dumps(
+        [select, (_SQL / "macros.sql").read_text(encoding="utf-8"),
+         _catalog_rows(ref.catalog)], sort_keys=True, default=str).encode()).hexdigest()
+    rebuild = True
+    if _still_built_from(con, "map", fingerprint, "interaction_touchpoints"):
+        con.execute("""
+            create or replace temp view map_input as
+            select i.* from interactions i
+            anti join interaction_touchpoints t using (source, interaction_id)
+        """)
+        con.execute(f"insert into interaction_touchpoints {select}")
+        # every interaction now has its row; equal counts mean no row outlived its interaction
+        rebuild = _count(con, "interaction_touchpoints") != _count(con, "interactions")
+    if rebuild:
+        con.execute("create or replace temp view map_input as select * from interactions")
+        con.execute(f"create or replace table interaction_touchpoints as {select}")
+    record_fingerprint(con, "map", fingerprint)
     (counts,) = run_sql(con, _SQL, "summary")
     n = counts["interactions"]
     return {**counts, "coverage_pct": round(100.0 * counts["mapped"] / n, 2) if n else None}
+
+
+def _still_built_from(con: duckdb.DuckDBPyConnection, stage: str, fingerprint: str,
+                      table: str) -> bool:
+    """The stage's table exists and was last built from these inputs (reference data, SQL)."""
+    stored = con.execute("select fingerprint from stage_fingerprints where stage = ?",
+                         [stage]).fetchall()
+    exists = con.execute("select count(*) from duckdb_tables() where table_name = ? "
+                         "and schema_name = 'main' and not temporary", [table]).fetchall()
+    return bool(stored) and stored[0][0] == fingerprint and exists[0][0] == 1
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchall()[0][0]
+
+
+def record_fingerprint(con: duckdb.DuckDBPyConnection, stage: str, fingerprint: str) -> None:
+    con.execute("insert or replace into stage_fingerprints values (?, ?)", [stage, fingerprint])
 
 
 def explain(con: duckdb.DuckDBPyConnection, cfg: RunConfig, interaction_id: str) -> str:

@@ -3,7 +3,8 @@
 -- null rule_id when none does. Field conditions are evaluated once per distinct combination of
 -- source, channel, kind and topic (a few hundred, however many rows); texts are normalised and
 -- searched only where a keyword rule comes before the combination's first field-only match.
-create or replace table interaction_touchpoints as
+-- Reads `map_input`: every interaction, or on an incremental run only those not mapped yet (a
+-- row's touchpoint depends on the row and the catalog alone). The caller creates or inserts.
 with
 
 interactions as (
@@ -15,7 +16,7 @@ interactions as (
         lower(trim(kind)) as kind_key,
         lower(trim(topic)) as topic_key,
         text
-    from interactions
+    from map_input
 ),
 
 rules as (

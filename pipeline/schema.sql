@@ -81,8 +81,12 @@ create table if not exists run_files (
     rows_read   bigint not null,
     staged      bigint not null,
     quarantined bigint not null,
-    duplicates  bigint not null
+    duplicates  bigint not null,
+    file_size   bigint,              -- bytes, and the modification time (ns) the run saw:
+    file_mtime_ns bigint             -- the same path, size and time are not read again
 );
+alter table run_files add column if not exists file_size bigint;
+alter table run_files add column if not exists file_mtime_ns bigint;
 
 -- validations: one row per expectation evaluated on a run's staged batch
 create table if not exists validations (

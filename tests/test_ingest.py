@@ -817,3 +817,24 @@ def test_record_numbers_count_rejected_lines_across_buckets(
     staged = project.query("select source_row, text from interactions")
     assert sorted(staged) == [(n, f"record {n}") for n in range(1, 13) if n not in bad]
     assert sorted(r[0] for r in project.query("select source_row from quarantine")) == sorted(bad)
+
+
+def test_a_loaded_file_unchanged_on_disk_is_not_read_again(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.ingest as ingest_module
+
+    project.mapping("calls", CALLS_MAPPING)
+    path = project.file("calls/calls_2026-03.csv", CALLS)
+    project.run()
+    hashed: list[Path] = []
+    real = ingest_module.file_hash
+    monkeypatch.setattr(ingest_module, "file_hash", lambda p: hashed.append(p) or real(p))
+    assert [f.status for f in project.run().ingest.files] == ["already_loaded"]
+    assert hashed == []  # same path, size and modification time: the ledger's hash is used
+    # new content (a later modification time): read, hashed and loaded
+    project.file("calls/calls_2026-03.csv", CALLS.replace("K4;C004", "K5;C005"))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert [f.status for f in project.run().ingest.files] == ["loaded"]
+    assert hashed == [path]

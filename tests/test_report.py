@@ -102,7 +102,9 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
 def _ledger(con: duckdb.DuckDBPyConnection) -> None:
     """What ingest would have written about the files, with one quarantined row."""
     con.execute(
-        "insert into run_files values ('r1', 'callcentre', 'interactions', 'calls.csv', 'h', "
+        "insert into run_files (run_id, source, target, source_file, file_hash, status, "
+        "rows_read, staged, quarantined, duplicates) "
+        "values ('r1', 'callcentre', 'interactions', 'calls.csv', 'h', "
         "'loaded', 132, 130, 1, 1)"
     ).fetchall()
     con.execute(

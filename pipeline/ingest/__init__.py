@@ -49,6 +49,8 @@ class IngestResult:
     run_id: str
     files: list[FileResult] = field(default_factory=list)
     validation_warnings: list[str] = field(default_factory=list)
+    # (source, file) -> (size in bytes, modification time in ns) when the run looked at it
+    file_stats: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
     def total(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -261,6 +263,11 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
         _create_batch(con, target)
     loaded = {(r[0], r[1]) for r in rows(
         con, "select source, file_hash from run_files where status = 'loaded'")}
+    # A file at the same place with the same size and modification time as one loaded before
+    # is taken to be that file, without reading it again (as make and rsync do).
+    known = {(r[0], r[1], r[2], r[3]): r[4] for r in rows(con, """
+        select source, source_file, file_size, file_mtime_ns, any_value(file_hash)
+        from run_files where status = 'loaded' and file_size is not null group by all""")}
     read_counts: dict[tuple[str, str], tuple[str, str, int]] = {}
     skipped: list[FileResult] = []
     seq = 0
@@ -271,7 +278,10 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
         new: list[tuple[Path, str, str, int]] = []
         for path in files:
             rel = _relative(path, cfg.data_dir)
-            digest = file_hash(path)
+            stat = path.stat()
+            result.file_stats[(mapping.source, rel)] = (stat.st_size, stat.st_mtime_ns)
+            digest = (known.get((mapping.source, rel, stat.st_size, stat.st_mtime_ns))
+                      or file_hash(path))
             if (mapping.source, digest) in loaded:
                 # The same content was loaded before (maybe under another name): only counted.
                 skipped.append(FileResult(mapping.source, mapping.target, rel, digest,
@@ -401,10 +411,14 @@ def _publish(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: IngestResul
         )
     for f in result.files:
         con.execute(
-            "insert into run_files values ($run, $src, $target, $file, $hash, $status, "
-            "$read, $staged, $quarantined, $dups)",
+            "insert into run_files (run_id, source, target, source_file, file_hash, status, "
+            "rows_read, staged, quarantined, duplicates, file_size, file_mtime_ns) values "
+            "($run, $src, $target, $file, $hash, $status, $read, $staged, $quarantined, $dups, "
+            "$size, $mtime)",
             {
                 **params,
+                "size": result.file_stats.get((f.source, f.file), (None, None))[0],
+                "mtime": result.file_stats.get((f.source, f.file), (None, None))[1],
                 "src": f.source,
                 "target": f.target,
                 "file": f.file,

@@ -27,9 +27,9 @@ class Progress:
         elapsed = time.perf_counter() - self.began
         rate = self.rows / elapsed if elapsed else 0.0
         left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
-        sys.stderr.write(f"\r{self.stage}: {self.done}/{self.total} {label:<12} "
-                         f"{self.rows:>12,} rows  {rate:>10,.0f} rows/s  "
-                         f"~{left:4.0f} s left ")
+        counted = f"{self.rows:>12,} rows  {rate:>10,.0f} rows/s  " if self.rows else ""
+        sys.stderr.write(f"\r{self.stage}: {self.done}/{self.total} {label:<12} {counted}"
+                         f"{elapsed:6.0f} s, ~{left:4.0f} s left ")
         if self.done >= self.total:
             sys.stderr.write("\n")
         sys.stderr.flush()

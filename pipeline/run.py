@@ -12,6 +12,7 @@ from pipeline.config import RunConfig, utc_now
 from pipeline.ingest import IngestResult, publish_batch, stage_batch
 from pipeline.marts import build_marts
 from pipeline.outcomes import score_outcomes
+from pipeline.progress import Progress
 from pipeline.report import build_report
 from pipeline.report.export import hold_writes, remove_stale_temp_files
 from pipeline.retention import build_retention
@@ -77,12 +78,13 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
             if staged is not None:
                 result.ingest = publish_batch(con, cfg, staged)
                 notify("ingest", "end")
-            for name, stage in _stages():
-                if name not in only:
-                    continue
+            todo = [(name, stage) for name, stage in _stages() if name in only]
+            progress = Progress("run", len(todo), cfg.quiet)
+            for name, stage in todo:
                 notify(name, "start")
                 result.stages[name] = stage(con, cfg)
                 notify(name, "end")
+                progress.step(name)
             _ledger(con, cfg, result, started)
             notify("commit", "start")
             con.execute("commit")

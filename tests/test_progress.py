@@ -32,3 +32,12 @@ def test_progress_is_silent_in_ci_and_logs(monkeypatch: pytest.MonkeyPatch, ci: 
     monkeypatch.setenv("CI", ci)
     Progress("ingest", 1).step("calls", 10)
     assert stream.getvalue() == ""
+
+
+def test_steps_without_rows_show_time_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    term = Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    monkeypatch.delenv("CI", raising=False)
+    Progress("run", 1).step("score")
+    out = term.getvalue()
+    assert "run: 1/1 score" in out and "rows" not in out and "s left" in out

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from pipeline.db import quote_ident, scalar, sql_literal
 from pipeline.errors import UserError, ValidationFailed
+from pipeline.progress import Progress
 
 if TYPE_CHECKING:
     from pipeline.config import RunConfig
@@ -248,6 +249,14 @@ def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str
     con.execute("drop table validation_chunks")
 
 
+def _counted(frames: Iterable[pd.DataFrame], progress: Progress, name: str
+             ) -> Iterator[pd.DataFrame]:
+    for frame in frames:
+        yield frame
+        if name in BATCH_KEYS:
+            progress.step(name, len(frame))
+
+
 @contextmanager
 def _prefetched(frames: Iterable[pd.DataFrame]) -> Iterator[Iterator[pd.DataFrame]]:
     """The next chunk is fetched and converted (DuckDB and Arrow, which release the GIL) while
@@ -289,6 +298,9 @@ def validate_batch(
     staged_targets = {f.target for f in result.files if f.staged}
     gx_context = _context()  # one context for all suites: creating one costs about a second
     outcomes: list[Outcome] = []
+    staged = {t: sum(f.staged for f in result.files if f.target == t) for t in BATCH_KEYS}
+    progress = Progress("validate", sum(max(1, math.ceil(n / cfg.validation_chunk_rows))
+                                        for n in staged.values() if n), cfg.quiet)
     for path in suites:
         doc = load_suite_file(path)
         name = doc["name"]
@@ -305,7 +317,7 @@ def validate_batch(
         else:
             raise UserError(f"{path}: suite name '{name}' is not interactions, orders or run_files")
         with _prefetched(frames) as ahead:
-            outcomes += run_suite(doc, ahead, gx_context)
+            outcomes += run_suite(doc, _counted(ahead, progress, name), gx_context)
     _record(con, cfg, outcomes)
     errors = [o for o in outcomes if o.raised]
     if errors:

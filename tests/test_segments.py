@@ -17,7 +17,7 @@ import pytest
 from pipeline.config import RunConfig
 from pipeline.errors import UserError
 from pipeline.outcomes import score_outcomes
-from pipeline.segments import build_segments
+from pipeline.segments import build_segments, segment_contacts, segments_from_contacts
 from pipeline.touchpoints import map_touchpoints
 
 NOW = datetime(2024, 12, 31)  # the data ends on 2024-12-10: recent from 2024-09-11
@@ -206,6 +206,64 @@ def test_the_window_follows_the_run_period(con, add_interactions):
     assert con.execute("select segment, contacts from customer_segments").fetchall() == [
         ("still_passionate", 4)
     ]
+
+
+def _segments(con) -> list[tuple]:
+    return con.execute("select * from customer_segments order by customer_id").fetchall()
+
+
+def test_one_join_shared_by_two_windows_gives_each_window_its_segments(con, add_interactions):
+    for rows in HISTORIES.values():
+        add_interactions(*rows)
+    cfg = RunConfig(now=NOW)
+    map_touchpoints(con, cfg)
+    score_outcomes(con, cfg)
+    windows = [
+        RunConfig(now=NOW, period_to="2024-06-30"),
+        RunConfig(now=NOW, period_from="2024-03-01", period_to="2024-12-31"),
+    ]
+    alone = []
+    for w in windows:
+        build_segments(con, w)
+        alone.append(_segments(con))
+    shared = []
+    with segment_contacts(con, windows):  # the span of both windows, joined once
+        for w in windows:
+            segments_from_contacts(con, w)
+            shared.append(_segments(con))
+    assert shared == alone
+    assert alone[0] != alone[1]
+    # the shared join is a temporary table, gone after the block
+    assert con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'int_segment_contacts'"
+    ).fetchall() == [(0,)]
+
+
+def test_latest_outcome_at_the_same_time_goes_to_the_greatest_source_then_id(con, add_interactions):
+    # two scored contacts at the same minute: the later source, then the greater id, decides
+    add_interactions(
+        {**feedback("tie_id", 0, "2024-06-01", 5), "interaction_id": "tie-b"},
+        {
+            **late("tie_id", 1, "2024-06-01"),
+            "interaction_id": "tie-a",
+            "occurred_at": datetime(2024, 6, 1),
+        },
+        {**feedback("tie_src", 0, "2024-06-01", 5), "source": "helpdesk"},
+        {
+            **late("tie_src", 1, "2024-06-01"),
+            "interaction_id": "zz",
+            "occurred_at": datetime(2024, 6, 1),
+        },
+        # an unscored contact later still does not count as the latest outcome
+        {**feedback("tie_src", 2, "2024-06-02", 4), "rating": None},
+    )
+    cfg = RunConfig(now=NOW)
+    map_touchpoints(con, cfg)
+    score_outcomes(con, cfg)
+    build_segments(con, cfg)
+    assert con.execute(
+        "select customer_id, last_outcome from customer_segments order by customer_id"
+    ).fetchall() == [("tie_id", "delighted"), ("tie_src", "delighted")]
 
 
 @pytest.mark.parametrize(

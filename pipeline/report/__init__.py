@@ -38,7 +38,7 @@ from pipeline.report.model import Period, ReportData, SegmentCount, quarter_end
 from pipeline.report.playbook import Playbook, load_playbook
 from pipeline.report.workplan import with_quadrants, work_plan, workplan_table
 from pipeline.retention import TABLES as RETENTION_TABLES
-from pipeline.segments import build_segments
+from pipeline.segments import segment_contacts, segments_from_contacts
 
 NO_DATA_LABEL = "no-data"
 # Tables the report needs from earlier stages (map, score).
@@ -133,11 +133,16 @@ def _count(con: duckdb.DuckDBPyConnection, period: Period) -> int:
     return int(rows[0]["interactions"])
 
 
-def _build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig, period: Period) -> None:
-    """Segments over the window ending with the period, then the marts of the period."""
-    # segments: their own window back from the period's end, unless the user set a start
+def _segments_cfg(cfg: RunConfig, period: Period) -> RunConfig:
+    """The segments' window: back from the period's end, unless the user set a start."""
     seg_from = period.start.isoformat() if cfg.period_from else None
-    build_segments(con, replace(cfg, period_from=seg_from, period_to=period.end.isoformat()))
+    return replace(cfg, period_from=seg_from, period_to=period.end.isoformat())
+
+
+def _build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig, period: Period) -> None:
+    """Segments over the window ending with the period, then the marts of the period. Runs inside
+    a segment_contacts block covering the period's segment window."""
+    segments_from_contacts(con, _segments_cfg(cfg, period))
     build_marts(
         con, replace(cfg, period_from=period.start.isoformat(), period_to=period.end.isoformat())
     )
@@ -175,10 +180,13 @@ def report_data(
         )
     prev_tps = prev_segs = None
     prev_months: list = []
-    if previous is not None:
-        _build_marts(con, cfg, previous)
-        prev_tps, prev_segs, prev_months = gather.previous_snapshot(con)
-    _build_marts(con, cfg, period)
+    # one join of interactions and outcomes for both periods' segment windows
+    periods = [p for p in (previous, period) if p is not None]
+    with segment_contacts(con, [_segments_cfg(cfg, p) for p in periods]):
+        if previous is not None:
+            _build_marts(con, cfg, previous)
+            prev_tps, prev_segs, prev_months = gather.previous_snapshot(con)
+        _build_marts(con, cfg, period)
 
     tps = gather.touchpoints(con, labels.lang, prev_tps)
     overall = gather.overall(tps)

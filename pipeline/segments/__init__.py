@@ -7,6 +7,8 @@ data/reference/scoring.yaml, loaded as `ref_segments`. Runs after map and score.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,26 @@ def period_bound(name: str, value: str | None, end: bool) -> datetime | None:
 
 def build_segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
     """Build `customer_segments`; return customers per segment and the window used."""
+    with segment_contacts(con, [cfg]):
+        return segments_from_contacts(con, cfg)
+
+
+@contextmanager
+def segment_contacts(con: duckdb.DuckDBPyConnection, cfgs: Sequence[RunConfig]) -> Iterator[None]:
+    """`int_segment_contacts` (temporary) over the span of every cfg's analysis window, for the
+    block: the one join of interactions and outcomes that customer_segments reads, shared by
+    several windows (the report's period and the one before). Dropped after the block; on an
+    error the caller's rollback removes it."""
+    scoring = load_reference(cfgs[0].reference_dir).scoring
+    windows = [analysis_window(con, cfg, scoring) for cfg in cfgs]
+    span = {"window_from": min(w[0] for w in windows), "window_to": max(w[1] for w in windows)}
+    run_sql(con, _SQL, "int_segment_contacts", span)
+    yield
+    con.execute("drop table temp.int_segment_contacts").fetchall()
+
+
+def segments_from_contacts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
+    """build_segments inside a `segment_contacts` block that covers cfg's window."""
     ref = load_reference(cfg.reference_dir)
     install_segments_reference(con, ref)
     start, end, recent_from = analysis_window(con, cfg, ref.scoring)

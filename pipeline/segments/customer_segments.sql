@@ -6,40 +6,12 @@
 create or replace table customer_segments as
 with
 
-contacts as (
-    select
-        i.customer_id,
-        i.source,
-        i.interaction_id,
-        i.occurred_at,
-        lower(trim(i.kind)) as kind,
-        t.touchpoint_id,
-        o.outcome,
-        o.dissatisfied_cause,
-        o.promise_kept and round(i.rating) between 1 and 5 as rated_promise_kept
-    from interactions as i
-    inner join interaction_outcomes as o
-        on o.source = i.source and o.interaction_id = i.interaction_id
-    left join interaction_touchpoints as t
-        on t.source = i.source and t.interaction_id = i.interaction_id
-    where i.customer_id is not null
-        and i.occurred_at between cast($window_from as timestamp) and cast($window_to as timestamp)
-),
-
-latest as (
-    select customer_id, outcome as last_outcome
-    from (
-        select
-            customer_id,
-            outcome,
-            row_number() over (
-                partition by customer_id
-                order by occurred_at desc, source desc, interaction_id desc
-            ) as n
-        from contacts
-        where outcome <> 'unscored'
-    )
-    where n = 1
+-- the window's rows of int_segment_contacts (which may cover a longer span); a filter on a scan,
+-- not worth materializing
+contacts as not materialized (
+    select *
+    from int_segment_contacts
+    where occurred_at between cast($window_from as timestamp) and cast($window_to as timestamp)
 ),
 
 counts as (
@@ -56,9 +28,6 @@ counts as (
             where outcome = 'dissatisfied' and dissatisfied_cause = 'expectation'
         ) as dissatisfied_promise_kept,
         count(*) filter (where kind = 'complaint') as complaints,
-        count(distinct touchpoint_id) filter (
-            where kind = 'complaint' and touchpoint_id <> 'unmapped'
-        ) as complaint_touchpoints,
         count(*) filter (
             where outcome in ('delighted', 'satisfied')
             and occurred_at < cast($recent_from as timestamp)
@@ -73,9 +42,42 @@ counts as (
             where outcome = 'dissatisfied' and occurred_at >= cast($recent_from as timestamp)
         ) as recent_dissatisfied,
         min(occurred_at) as first_contact_at,
-        max(occurred_at) as last_contact_at
+        max(occurred_at) as last_contact_at,
+        max(occurred_at) filter (where outcome <> 'unscored') as last_scored_at
     from contacts
     group by customer_id
+),
+
+-- touchpoints of complaints: the touchpoint lookup is needed for complaints only
+complaint_touchpoints as (
+    select
+        c.customer_id,
+        count(distinct t.touchpoint_id) as complaint_touchpoints
+    from contacts as c
+    inner join interaction_touchpoints as t
+        on t.source = c.source and t.interaction_id = c.interaction_id
+    where c.kind = 'complaint' and t.touchpoint_id <> 'unmapped'
+    group by c.customer_id
+),
+
+-- the outcome of the latest scored contact; contacts at the same time: the greatest source, then
+-- interaction_id. Only the contacts at each customer's last scored time are ranked.
+latest as (
+    select customer_id, outcome as last_outcome
+    from (
+        select
+            c.customer_id,
+            c.outcome,
+            row_number() over (
+                partition by c.customer_id
+                order by c.source desc, c.interaction_id desc
+            ) as n
+        from contacts as c
+        inner join counts as k
+            on k.customer_id = c.customer_id and k.last_scored_at = c.occurred_at
+        where c.outcome <> 'unscored'
+    )
+    where n = 1
 ),
 
 final as (
@@ -94,7 +96,7 @@ final as (
                 >= $hater_min_dissatisfied_when_kept_share
                 then 'active_hater'
             when c.complaints >= $critic_min_complaints
-                and c.complaint_touchpoints >= $critic_min_touchpoints
+                and coalesce(t.complaint_touchpoints, 0) >= $critic_min_touchpoints
                 and cast(c.dissatisfied as double) / nullif(c.scored, 0)
                 between $critic_min_dissatisfied_share and $critic_max_dissatisfied_share
                 then 'extreme_critic'
@@ -112,7 +114,7 @@ final as (
         c.rated_promise_kept,
         c.dissatisfied_promise_kept,
         c.complaints,
-        c.complaint_touchpoints,
+        coalesce(t.complaint_touchpoints, 0) as complaint_touchpoints,
         c.prior_positive,
         c.prior_scored,
         c.recent_scored,
@@ -121,6 +123,8 @@ final as (
         c.first_contact_at,
         c.last_contact_at
     from counts as c
+    left join complaint_touchpoints as t
+        on t.customer_id = c.customer_id
     left join latest as l
         on l.customer_id = c.customer_id
 )

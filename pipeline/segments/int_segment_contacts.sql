@@ -1,0 +1,35 @@
+-- int_segment_contacts: one row per interaction of a known customer in the window, with an outcome
+-- (key: source, interaction_id): only the columns customer_segments counts. Window ends are
+-- inclusive. A temporary table: customer_segments reads it more than once, and it is dropped after.
+create or replace temp table int_segment_contacts as
+with
+
+window_interactions as (
+    select
+        source,
+        interaction_id,
+        customer_id,
+        occurred_at,
+        lower(trim(kind)) as kind,
+        rating
+    from interactions
+    where customer_id is not null
+        and occurred_at between cast($window_from as timestamp) and cast($window_to as timestamp)
+),
+
+final as (
+    select
+        i.customer_id,
+        i.source,
+        i.interaction_id,
+        i.occurred_at,
+        i.kind,
+        o.outcome,
+        o.dissatisfied_cause,
+        o.promise_kept and round(i.rating) between 1 and 5 as rated_promise_kept
+    from window_interactions as i
+    inner join interaction_outcomes as o
+        on o.source = i.source and o.interaction_id = i.interaction_id
+)
+
+select * from final

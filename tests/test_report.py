@@ -37,7 +37,7 @@ from pipeline.config import RunConfig
 from pipeline.errors import UserError
 from pipeline.marts import MARTS
 from pipeline.outcomes import score_outcomes
-from pipeline.report import build_report, resolve_period
+from pipeline.report import build_report, gather, resolve_period
 from pipeline.report.export import FORMULA_STARTS, csv_bytes, safe_cell
 from pipeline.report.labels import load_labels
 from pipeline.report.model import Period
@@ -222,6 +222,34 @@ def test_chart_tables_hold_the_mart_figures(reports, warehouse):
     trend = (reports["out"] / "2024-Q3" / "charts" / "monthly_trend.csv").read_text("utf-8-sig")
     # the previous quarter's months come first, marked as outside the period
     assert trend.splitlines()[1].startswith("2024-04-01,false,")
+
+
+def test_expected_hours_are_the_medians_of_the_period_contacts(reports, warehouse):
+    """report_expected, one join, gives touchpoints and channels the medians of their contacts."""
+    direct = """
+        select f.{key} as key, median(o.expected_hours) as hours
+        from int_interaction_facts as f
+        inner join interaction_outcomes as o
+            on o.source = f.source and o.interaction_id = f.interaction_id
+        group by f.{key}
+    """
+    by_tp = {r["key"]: r["hours"] for r in _mart(warehouse, direct.format(key="touchpoint_id"))}
+    by_channel = {r["key"]: r["hours"] for r in _mart(warehouse, direct.format(key="channel"))}
+    assert by_tp["delivery"] == 24 and set(by_channel) == {"phone", "web"}
+    gather.expected_hours(warehouse)
+    tps = {
+        t.touchpoint_id: t.median_expected_hours for t in gather.touchpoints(warehouse, "en", None)
+    }
+    channels = _mart(
+        warehouse,
+        "select channel, median_expected_hours from report_expected where grain = 'channel'",
+    )
+    gather.drop_expected_hours(warehouse)
+    assert {k: tps[k] for k in by_tp} == by_tp  # touchpoints without contacts: None
+    assert {r["channel"]: r["median_expected_hours"] for r in channels} == by_channel
+    assert not _mart(
+        warehouse, "select * from duckdb_tables() where table_name = 'report_expected'"
+    )
 
 
 # --- the document ------------------------------------------------------------------------------

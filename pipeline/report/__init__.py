@@ -188,7 +188,10 @@ def report_data(
             prev_tps, prev_segs, prev_months = gather.previous_snapshot(con)
         _build_marts(con, cfg, period)
 
+    gather.expected_hours(con)  # one join for the touchpoint and channel tables
     tps = gather.touchpoints(con, labels.lang, prev_tps)
+    channels = gather.channels(con)
+    gather.drop_expected_hours(con)
     overall = gather.overall(tps)
     tps = with_quadrants(tps, overall.net_delight)
     reasons = gather.reasons(con, playbook.selection.segment_share)
@@ -213,7 +216,7 @@ def report_data(
         touchpoints=tps,
         reasons=reasons,
         months=prev_months + gather.months(con),
-        channels=gather.channels(con),
+        channels=channels,
         workplan=work_plan(tps, reasons, playbook, labels, report_date, overall.net_delight),
         segments=segments,
         retention=gather.retention(con),

@@ -1,5 +1,5 @@
 -- Time to resolve against the promise by channel: mart_channel with the median expected handling
--- time of the channel's contacts in the period.
+-- time of the channel's contacts in the period (report_expected).
 with
 
 channels as (
@@ -7,11 +7,9 @@ channels as (
 ),
 
 expected as (
-    select f.channel, median(o.expected_hours) as median_expected_hours
-    from int_interaction_facts as f
-    inner join interaction_outcomes as o
-        on o.source = f.source and o.interaction_id = f.interaction_id
-    group by f.channel
+    select channel, median_expected_hours
+    from report_expected
+    where grain = 'channel'
 ),
 
 final as (

@@ -93,6 +93,16 @@ def overall(touchpoints: list[TouchpointStats]) -> Metrics:
     )
 
 
+def expected_hours(con: duckdb.DuckDBPyConnection) -> None:
+    """Build report_expected (temporary; touchpoints() and channels() read it) for the period's
+    facts; drop it with drop_expected_hours()."""
+    query(con, "report_expected")
+
+
+def drop_expected_hours(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("drop table if exists temp.report_expected").fetchall()
+
+
 def touchpoints(
     con: duckdb.DuckDBPyConnection,
     lang: str,
@@ -161,7 +171,7 @@ def previous_snapshot(
     delight), customers per segment, and the months for the trend chart."""
     tps = {
         r["touchpoint_id"]: (int(r["volume"] or 0), r["net_delight"])
-        for r in query(con, "touchpoints", {"lang": "en"})
+        for r in query(con, "previous_touchpoints")
     }
     segs = {r["segment"]: int(r["customers"]) for r in query(con, "segments", {"lang": "en"})}
     months = [MonthMix(r["month"], metrics(r), in_period=False) for r in query(con, "months")]

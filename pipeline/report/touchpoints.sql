@@ -1,6 +1,7 @@
 -- The touchpoint matrix: mart_touchpoint (one row per catalog touchpoint, catalog order) with the
 -- name in $lang (else English, else the id) and the median expected handling time of its
--- contacts in the period (the promise, or the channel's standard when there is none).
+-- contacts in the period (the promise, or the channel's standard when there is none), from
+-- report_expected.
 with
 
 touchpoints as (
@@ -12,11 +13,9 @@ names as (
 ),
 
 expected as (
-    select f.touchpoint_id, median(o.expected_hours) as median_expected_hours
-    from int_interaction_facts as f
-    inner join interaction_outcomes as o
-        on o.source = f.source and o.interaction_id = f.interaction_id
-    group by f.touchpoint_id
+    select touchpoint_id, median_expected_hours
+    from report_expected
+    where grain = 'touchpoint'
 ),
 
 final as (

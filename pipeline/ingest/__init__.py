@@ -305,6 +305,7 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
                 raw = read.read_files(con, "raw_files", mapping.format, paths, mapping.csv)
             counts = _stage(con, mapping, raw,
                             [(str(p), rel, d, n) for p, rel, d, n in lineage], cfg)
+            read.drop_raw(con)  # staged: the raw text copies would only hold memory
             for p, rel, digest, _ in lineage:
                 read_counts[(mapping.source, rel)] = (mapping.target, digest, counts[str(p)])
         progress.step(mapping.source, sum(n for t, d, n in read_counts.values()) - progress.rows)

@@ -11,8 +11,16 @@ with clean as (
     where len(_reasons) = 0
 ),
 
+-- keys seen twice in the batch: first by a 64-bit hash (an integer group-by, fast over
+-- millions of rows), then exactly among the few rows whose hash repeats
+repeated_hash as (
+    select hash(source, {key}) as h from clean group by h having count(*) > 1
+),
+
 repeated as (
-    select source, {key} from clean group by source, {key} having count(*) > 1
+    select source, {key} from clean
+    where hash(source, {key}) in (select h from repeated_hash)
+    group by source, {key} having count(*) > 1
 ),
 
 existing as (

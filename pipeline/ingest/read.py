@@ -336,3 +336,13 @@ def _counts(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path]) -> dic
     """):
         counts[path] = counts.get(path, 0) + n
     return counts
+
+
+def drop_raw(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop every temporary table and view the readers made (all named raw_*)."""
+    for kind, function in (("view", "duckdb_views"), ("table", "duckdb_tables")):
+        for (name,) in rows(con, f"select {'view_name' if kind == 'view' else 'table_name'} "
+                                 f"from {function}() where temporary and "
+                                 f"starts_with({'view_name' if kind == 'view' else 'table_name'}, "
+                                 "'raw_')"):
+            con.execute(f"drop {kind} if exists {quote_ident(name)}")

@@ -279,7 +279,10 @@ def staging_sql(
         ),
         final as (
             select {out_cols}, _path, _row, _raw,
-                   list_filter([{reason_list}], lambda x: x is not null) as _reasons
+                   -- most rows have no reason: build the list only for those that do
+                   case when coalesce({reason_list}) is not null
+                        then list_filter([{reason_list}], lambda x: x is not null)
+                        else []::varchar[] end as _reasons
             from typed
         )
         select * from final

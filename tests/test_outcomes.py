@@ -403,6 +403,50 @@ def test_discouraged_phrases_in_four_languages(
         assert row["dissatisfied_cause"] == "staff_language"
 
 
+# Texts the cheap pre-filter (phrase_pattern.sql: text_pattern on the raw text) must not drop:
+# apostrophes inside words, odd separators, upper case beyond ASCII, markup, several phrases.
+PREFILTER_TEXTS = [
+    "I do’n’t KNOW",
+    "I don`t\tknow, really",
+    "I DON´T—KNOW",
+    "\u0130 don't know",  # capital I with a dot: lower() makes it i
+    "I don't \u212anow",  # Kelvin sign: lower() makes it k
+    "Saya_tak_tahu!!",
+    "SAYA  TAK\nTAHU",
+    "ik\u00a0weet het niet",
+    "Ik Weet Het Niet / KOM MAAR NIET MEER TERUG",
+    "I do<b>n't</b> know",
+    "I don&rsquo;t care, not my problem",
+    "ſaya tak tahu",  # long s: lower() keeps it, so no phrase either way
+    "I dont knowing",
+    "Dontknowville",
+]
+
+
+def test_the_text_prefilter_drops_no_phrase(con, add_interactions, tmp_path):
+    add_interactions(
+        *(
+            {"interaction_id": f"t{i}", "kind": "feedback", "channel": "web", "occurred_at": T0,
+             "text": text, "language": "en"}
+            for i, text in enumerate(PREFILTER_TEXTS)
+        )
+    )  # fmt: skip
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1)))
+    got = {k: sorted({p["phrase_id"] for p in v["phrases"]}) for k, v in _scored(con).items()}
+    # every text normalised and compared with every variant: what the pre-filter must not change
+    brute: dict[str, list[str]] = {f"t{i}": [] for i in range(len(PREFILTER_TEXTS))}
+    for iid, phrase_id in con.execute(
+        "select distinct i.interaction_id, p.phrase_id from interactions as i "
+        "join ref_phrases as p on contains(tp_norm(i.text), p.pattern) order by all"
+    ).fetchall():
+        brute[iid].append(phrase_id)
+    assert got == brute
+    assert brute["t0"] == brute["t3"] == brute["t4"] == ["dont_know"]
+    assert brute["t8"] == ["dont_come_back", "dont_know"]
+    assert brute["t10"] == ["dont_care"]
+    assert brute["t11"] == brute["t12"] == brute["t13"] == []
+
+
 def test_skipped_kinds_are_not_scanned(con, add_interactions, tmp_path):
     add_interactions(
         {"interaction_id": "survey", "kind": "feedback", "channel": "web", "occurred_at": T0,
@@ -460,6 +504,37 @@ def test_any_shortfall_beats_any_exceedance_and_no_signal_is_unscored(
         "dissatisfied": 1,
         "unscored": 1,
     }
+
+
+def test_reason_lists_are_sorted_and_distinct(con, add_interactions, tmp_path):
+    # the lists are built in sorted order rather than sorted: rows carrying every code family
+    base = {"customer_id": "C1", "topic": "delivery", "channel": "phone"}
+    add_interactions(
+        {**base, "interaction_id": "a", "kind": "complaint", "occurred_at": T0,
+         "promised_by": "2024-03-01 12:00", "resolved_at": "2024-03-01 11:00",
+         "status": "reopened", "rating": 1, "text": "Not my problem. Hurry up! I don't know."},
+        {**base, "interaction_id": "b", "kind": "complaint", "occurred_at": "2024-03-02 10:00",
+         "resolved_at": "2024-03-02 11:00", "status": "resolved", "rating": 3},
+        {**base, "interaction_id": "c", "kind": "compliment", "occurred_at": "2024-03-20 10:00",
+         "rating": 5, "promise_kept": True},
+    )  # fmt: skip
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1)))
+    got = _scored(con)
+    assert got["a"]["reasons"] == [
+        "discouraged_phrase:dont_care",
+        "discouraged_phrase:dont_know",
+        "discouraged_phrase:hurry_wait",
+        "rating_low",
+        "reopened",
+        "repeat_contact",
+        "speed_exceeded",
+    ]
+    assert got["b"]["reasons"] == ["first_contact_resolution", "rating_neutral", "speed_exceeded"]
+    assert got["c"]["reasons"] == ["kind_compliment", "rating_exceeded", "speed_met"]
+    for row in got.values():
+        assert row["reasons"] == sorted(set(row["reasons"]))
+        assert row["deciding_reasons"] == sorted(set(row["deciding_reasons"]))
+        assert set(row["deciding_reasons"]) <= set(row["reasons"])
 
 
 def test_scores_are_deterministic_and_independent_of_row_order(con, add_interactions, tmp_path):

@@ -114,7 +114,7 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
     install_scoring_reference(con, ref)
     s = ref.scoring
     at = as_of(con, cfg, s)
-    pattern = run_sql(con, _SQL, "phrase_pattern")[0]["phrase_pattern"]
+    (patterns,) = run_sql(con, _SQL, "phrase_pattern")
     kinds_by_effect = {
         e: [k for k, v in s.kind_signals.items() if v == e]
         for e in ("exceeds", "meets", "falls_short")
@@ -137,7 +137,8 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
             "kind_meets": kinds_by_effect["meets"],
             "kind_falls_short": kinds_by_effect["falls_short"],
             "skip_kinds": list(s.skip_kinds),
-            "phrase_pattern": pattern,
+            "phrase_pattern": patterns["phrase_pattern"],
+            "text_pattern": patterns["text_pattern"],
         },
     )
     (counts,) = run_sql(con, _SQL, "summary")

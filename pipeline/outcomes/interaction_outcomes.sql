@@ -4,11 +4,15 @@
 -- else any exceedance -> delighted; else any signal met -> satisfied; no signal -> unscored.
 -- Time stamps are naive UTC; $as_of is the time open tickets and repeat windows are judged at.
 -- Hours are rounded to 4 decimals (an end-of-day deadline is 23:59:59.999999).
--- Each step adds columns to the one before (no self-joins); only phrase hits are joined back.
+-- Each step adds columns to the one before (no self-joins); only the next contact (a window over
+-- a narrow projection) and the phrase hits are joined back. The text goes no further than the
+-- phrase search, and only texts that can hold a phrase are normalised.
 create or replace table interaction_outcomes as
 with
 
-interactions as (
+-- the columns scoring reads, without the text. Read twice (next_contacts and flagged): not
+-- materialized, as a second scan of these columns costs less than writing them out
+contacts as not materialized (
     select
         source,
         interaction_id,
@@ -22,9 +26,42 @@ interactions as (
         resolved_at,
         lower(trim(status)) as status,
         round(rating) as rating,
+        coalesce(list_contains(cast($resolution_kinds as varchar[]), lower(trim(kind))), false)
+            as asks_resolution
+    from interactions
+),
+
+-- resolution: the next contact by the same customer on the same topic (contacts that ask for
+-- one), on a narrow projection: the sort carries the keys only
+next_contacts as (
+    select
+        source,
+        interaction_id,
+        lead(occurred_at) over (
+            partition by customer_id, topic
+            order by occurred_at, source, interaction_id
+        ) as next_contact_at
+    from contacts
+    where asks_resolution and customer_id is not null and topic is not null
+),
+
+-- the texts that can hold a discouraged phrase: $text_pattern on the raw text is a cheap superset
+-- of $phrase_pattern on the normalised text (see phrase_pattern.sql), so only these are normalised
+texts as (
+    select
+        source,
+        interaction_id,
         lower(trim(language)) as language,
         text
     from interactions
+    where text is not null
+        and not coalesce(
+            list_contains(cast($skip_kinds as varchar[]), lower(trim(kind))), false
+        )
+        and (
+            contains(text, '<') or contains(text, '&')
+            or regexp_matches(lower(text), $text_pattern)
+        )
 ),
 
 channels as (
@@ -32,7 +69,12 @@ channels as (
 ),
 
 phrases as (
-    select * from ref_phrases
+    select
+        *,
+        -- the pattern without its leading space: a first test that skips most texts at once
+        -- (contains() looks for the first character, and a space is everywhere)
+        substr(pattern, 2) as pattern_tail
+    from ref_phrases
 ),
 
 -- which signals apply: the kind decides (a null kind: no channel time, no resolution)
@@ -44,18 +86,18 @@ flagged as (
         c.channel is not null
         and coalesce(list_contains(cast($channel_kinds as varchar[]), i.kind), false)
             as held_to_channel,
-        coalesce(list_contains(cast($resolution_kinds as varchar[]), i.kind), false)
+        i.asks_resolution
         and i.customer_id is not null
         and i.topic is not null as repeat_knowable,
-        coalesce(list_contains(cast($resolution_kinds as varchar[]), i.kind), false)
-            as asks_resolution
-    from interactions as i
+        n.next_contact_at
+    from contacts as i
     left join channels as c
         on c.channel = i.channel
+    left join next_contacts as n
+        on n.source = i.source and n.interaction_id = i.interaction_id
 ),
 
--- speed: the deadline the customer was given, or the channel's expected handling time;
--- resolution: the next contact by the same customer on the same topic (contacts that ask for one)
+-- speed: the deadline the customer was given, or the channel's expected handling time
 timed as (
     select
         *,
@@ -81,13 +123,7 @@ timed as (
                 )
             ) - interval 1 microsecond
             else occurred_at + to_microseconds(cast(round(channel_hours * 3600e6) as bigint))
-        end as deadline,
-        case
-            when repeat_knowable then lead(occurred_at) over (
-                partition by repeat_knowable, customer_id, topic
-                order by occurred_at, source, interaction_id
-            )
-        end as next_contact_at
+        end as deadline
     from flagged
 ),
 
@@ -137,9 +173,7 @@ phrase_texts as (
     select source, interaction_id, language, norm
     from (
         select source, interaction_id, language, tp_norm(text) as norm
-        from interactions
-        where text is not null
-            and not coalesce(list_contains(cast($skip_kinds as varchar[]), kind), false)
+        from texts
     )
     where regexp_matches(norm, $phrase_pattern)
 ),
@@ -153,7 +187,7 @@ phrase_hits as (
             as language
     from phrase_texts as t
     inner join phrases as p
-        on contains(t.norm, p.pattern)
+        on contains(t.norm, p.pattern_tail) and contains(t.norm, p.pattern)
     group by t.source, t.interaction_id, p.phrase_id
 ),
 
@@ -193,7 +227,8 @@ signals as (
             when list_contains(cast($kind_falls_short as varchar[]), s.kind) then 'falls_short'
         end as kind_effect,
         coalesce(p.phrases, []) as phrases,
-        coalesce(p.phrase_codes, []::varchar[]) as phrase_codes
+        -- null without phrases: list_concat below reads it as empty
+        p.phrase_codes
     from speed as s
     left join phrases_found as p
         on p.source = s.source and p.interaction_id = s.interaction_id
@@ -218,7 +253,7 @@ codes as (
         or coalesce(reopened, false)
         or coalesce(repeat_contact, false)
         or coalesce(kind_effect = 'falls_short', false) as process_shortfall,
-        len(phrase_codes) > 0 as phrase_shortfall
+        phrase_codes is not null as phrase_shortfall
     from signals
 ),
 
@@ -260,21 +295,25 @@ final as (
             when 'meets' then 'satisfied'
             else 'unscored'
         end as outcome,
-        -- list_distinct drops the nulls: the signals an interaction does not carry
-        list_sort(list_distinct(
-            [speed_code, reopen_code, repeat_code, fcr_code, rating_code, kind_code]
-            || phrase_codes
+        -- reason codes in sorted order, built so (sorting ten million small lists costs more than
+        -- the rest of the row): the code families sort discouraged_phrase:<id> (already by id),
+        -- first_contact_resolution, kind_<kind>, rating_*, reopened, repeat_contact, speed_* and
+        -- unresolved_past_promise (at most one of the two); list_filter drops the signals an
+        -- interaction does not carry. A new code goes where it sorts.
+        list_concat(phrase_codes, list_filter(
+            [fcr_code, kind_code, rating_code, reopen_code, repeat_code, speed_code],
+            lambda c: c is not null
         )) as reasons,
-        list_sort(list_distinct(
+        list_concat(case when decided_by = 'falls_short' then phrase_codes end, list_filter(
             [
-                case when speed_effect = decided_by then speed_code end,
+                case when fcr_effect = decided_by then fcr_code end,
+                case when kind_effect = decided_by then kind_code end,
+                case when rating_effect = decided_by then rating_code end,
                 case when decided_by = 'falls_short' then reopen_code end,
                 case when decided_by = 'falls_short' then repeat_code end,
-                case when fcr_effect = decided_by then fcr_code end,
-                case when rating_effect = decided_by then rating_code end,
-                case when kind_effect = decided_by then kind_code end
-            ]
-            || case when decided_by = 'falls_short' then phrase_codes else []::varchar[] end
+                case when speed_effect = decided_by then speed_code end
+            ],
+            lambda c: c is not null
         )) as deciding_reasons,
         case
             when decided_by <> 'falls_short' or decided_by is null then null

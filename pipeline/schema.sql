@@ -104,5 +104,7 @@ create table if not exists validations (
 -- and reference data). The same fingerprint: only new rows are added; another: a full rebuild.
 create table if not exists stage_fingerprints (
     stage       varchar primary key,
-    fingerprint varchar not null
+    fingerprint varchar not null,
+    as_of       timestamp            -- score: the clock its outcomes were judged at
 );
+alter table stage_fingerprints add column if not exists as_of timestamp;

@@ -8,6 +8,8 @@ lexicon.yaml (loaded as `ref_channel_expectations`, `ref_phrases`, `ref_phrase_t
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -119,11 +121,7 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
         e: [k for k, v in s.kind_signals.items() if v == e]
         for e in ("exceeds", "meets", "falls_short")
     }
-    run_sql(
-        con,
-        _SQL,
-        "interaction_outcomes",
-        {
+    params = {
             "as_of": at,
             "well_inside_fraction": s.speed.well_inside_fraction,
             "channel_kinds": list(s.speed.channel_expectation_kinds),
@@ -139,7 +137,66 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
             "skip_kinds": list(s.skip_kinds),
             "phrase_pattern": patterns["phrase_pattern"],
             "text_pattern": patterns["text_pattern"],
-        },
-    )
+    }
+    select = (_SQL / "interaction_outcomes.sql").read_text(encoding="utf-8")
+    fingerprint = _fingerprint(con, select, {k: v for k, v in params.items() if k != "as_of"})
+    previous = _previous_as_of(con, fingerprint)
+    if previous is not None and previous <= at:
+        incremental = _rescore(con, select, params, previous)
+    else:
+        incremental = False
+        con.execute("create or replace temp view score_input as select * from interactions")
+        con.execute(f"create or replace table interaction_outcomes as {select}", params)
+    con.execute("insert or replace into stage_fingerprints values ('score', ?, ?)",
+                [fingerprint, at])
     (counts,) = run_sql(con, _SQL, "summary")
-    return {**counts, "as_of": at}
+    return {**counts, "as_of": at, "incremental": incremental}
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]) -> str:
+    """What the outcomes are built from, but the clock: SQL, thresholds, channels, lexicon."""
+    refs = {t: con.execute(f"select * from {t} order by all").fetchall()
+            for t in ("ref_channel_expectations", "ref_phrases")}
+    macros = (_SQL.parent / "touchpoints" / "macros.sql").read_text(encoding="utf-8")
+    doc = json.dumps([select, macros, params, refs], sort_keys=True, default=str)
+    return hashlib.sha256(doc.encode()).hexdigest()
+
+
+def _previous_as_of(con: duckdb.DuckDBPyConnection, fingerprint: str) -> datetime | None:
+    """The as-of time of the last score, when it was built from the same inputs and is whole."""
+    stored = con.execute("select fingerprint, as_of from stage_fingerprints where stage = 'score'"
+                         ).fetchall()
+    exists = con.execute("select count(*) from duckdb_tables() where table_name = "
+                         "'interaction_outcomes' and schema_name = 'main' and not temporary"
+                         ).fetchall()[0][0]
+    if not stored or stored[0][0] != fingerprint or stored[0][1] is None or not exists:
+        return None
+    return stored[0][1]
+
+
+def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any],
+             previous: datetime) -> bool:
+    """Recompute only the rows a new day or a later clock can change; False if it rebuilt."""
+    run_sql(con, _SQL, "score_keys", {"previous_as_of": previous,
+                                     "repeat_window_days": params["repeat_window_days"]})
+    con.execute("""
+        create or replace temp view score_input as
+        select i.* from interactions i semi join score_keys k using (source, interaction_id)
+    """)
+    con.execute(f"create or replace temp table rescored as {select}", params)
+    con.execute("""
+        delete from interaction_outcomes o
+        where exists (select 1 from score_keys k
+                      where k.source = o.source and k.interaction_id = o.interaction_id)
+    """)
+    con.execute("insert into interaction_outcomes select * from rescored")
+    con.execute("drop table rescored")
+    con.execute("drop table score_keys")
+    # every interaction has its one row; equal counts mean no row outlived its interaction
+    counts = con.execute("select (select count(*) from interaction_outcomes), "
+                         "(select count(*) from interactions)").fetchall()[0]
+    if counts[0] != counts[1]:
+        con.execute("create or replace temp view score_input as select * from interactions")
+        con.execute(f"create or replace table interaction_outcomes as {select}", params)
+        return False
+    return True

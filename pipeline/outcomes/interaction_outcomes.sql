@@ -7,7 +7,9 @@
 -- Each step adds columns to the one before (no self-joins); only the next contact (a window over
 -- a narrow projection) and the phrase hits are joined back. The text goes no further than the
 -- phrase search, and only texts that can hold a phrase are normalised.
-create or replace table interaction_outcomes as
+-- Reads `score_input`: every interaction, or on an incremental run the new ones, those whose
+-- outcome may change with the clock, and every contact sharing a customer and topic with them
+-- (their next contact may be new). The caller creates the table or replaces those rows.
 with
 
 -- the columns scoring reads, without the text. Read twice (next_contacts and flagged): not
@@ -28,7 +30,7 @@ contacts as not materialized (
         round(rating) as rating,
         coalesce(list_contains(cast($resolution_kinds as varchar[]), lower(trim(kind))), false)
             as asks_resolution
-    from interactions
+    from score_input
 ),
 
 -- resolution: the next contact by the same customer on the same topic (contacts that ask for
@@ -53,7 +55,7 @@ texts as (
         interaction_id,
         lower(trim(language)) as language,
         text
-    from interactions
+    from score_input
     where text is not null
         and not coalesce(
             list_contains(cast($skip_kinds as varchar[]), lower(trim(kind))), false

@@ -187,7 +187,8 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def record_fingerprint(con: duckdb.DuckDBPyConnection, stage: str, fingerprint: str) -> None:
-    con.execute("insert or replace into stage_fingerprints values (?, ?)", [stage, fingerprint])
+    con.execute("insert or replace into stage_fingerprints values (?, ?, null)",
+                [stage, fingerprint])
 
 
 def explain(con: duckdb.DuckDBPyConnection, cfg: RunConfig, interaction_id: str) -> str:

@@ -114,7 +114,9 @@ class World:
     def order(self, customer: str, day: str, amount: float = 10.0, at: str = "12:00") -> None:
         self.n += 1
         self.con.execute(
-            "insert into orders values ($id, 'shop', $c, $t, $a, 'MYR', 'o.csv', $n, 'h', 'r', 0)",
+            "insert into orders (order_id, source, customer_id, ordered_at, amount, currency, "
+            "source_file, source_row, file_hash, run_id) "
+            "values ($id, 'shop', $c, $t, $a, 'MYR', 'o.csv', $n, 'h', 'r')",
             {
                 "id": f"O{self.n:04d}",
                 "c": customer,
@@ -366,6 +368,42 @@ def test_cohorts(world, con, tmp_path):
     assert [m for c, m, _, _ in got if c == "2024-07"] == [1, 2, 3, 4, 5]
 
 
+def test_complaint_orders_window_edges(con, add_interactions, tmp_path):
+    """Orders around each complaint (primary window 30 days): before is (t - 30 d, t], after is
+    (t, t + 30 d], to the microsecond; two complaints at the same instant are two rows."""
+    w = World(con, add_interactions)
+    w.contact("K1", "06-01", "complaint", "delighted")  # I0001
+    w.contact("K1", "06-01", "complaint", "dissatisfied", resolved=False)  # I0002, same instant
+    for at, amount in [
+        ("05-02T10:00", 1.0),  # exactly 30 days before: outside
+        ("05-02T10:00:00.000001", 2.0),  # 1 µs later: inside, before
+        ("06-01T10:00", 4.0),  # the complaint's instant: before
+        ("06-01T10:00:00.000001", 8.0),  # 1 µs after it: after
+        ("07-01T10:00", 16.0),  # exactly 30 days after: inside, after
+        ("07-01T10:00:00.000001", 32.0),  # 1 µs later: outside
+    ]:
+        day, time = at.split("T")
+        w.order("K1", day, amount, at=time)
+    w.contact("K2", "06-01", "complaint", "satisfied")  # no orders at all
+    w.order("K9", "06-02", 64.0)  # another customer's order in K2's window
+    w.contact("K3", "12-20", "complaint", "delighted")  # window not over by 12-31
+    w.order("K3", "12-25", 128.0)
+    w.contact("K3", "06-01", "inquiry", "dissatisfied")  # not a complaint: no row
+    w.contact(None, "06-01", "complaint", "dissatisfied")  # no customer: no row
+    build(con, tmp_path)
+    got = rows(
+        con,
+        "select customer_id, interaction_id, experience, window_days, followed, orders_before, "
+        "revenue_before, orders_after, revenue_after from mart_complaint_orders order by 1, 2",
+    )
+    assert got == [
+        ("K1", "I0001", "complaint_delighted", 30, True, 2, 6.0, 2, 24.0),
+        ("K1", "I0002", "unresolved", 30, True, 2, 6.0, 2, 24.0),
+        ("K2", "I0009", "complaint_satisfied", 30, True, 0, 0.0, 0, 0.0),
+        ("K3", "I0011", "complaint_delighted", 30, False, 0, 0.0, 1, 128.0),
+    ]
+
+
 def test_reorder_curves_kaplan_meier(world, con, tmp_path):
     build(con, tmp_path)
     # unresolved: U1 reorders on day 4; U2 and U3 are followed to the end, then censored
@@ -526,6 +564,7 @@ def test_report_reads_the_touchpoint_behaviour(sample_warehouse, tmp_path):
 
     con = duckdb.connect(str(sample_warehouse), read_only=True)
     try:
+        gather.expected_hours(con)  # the temporary table touchpoints() reads
         tps = gather.touchpoints(con, "en", None)
         behaviour = gather.touchpoint_retention(con)
     finally:

@@ -17,6 +17,9 @@ the settings of data/reference/retention.yaml (loaded as `ref_retention_windows`
     mart_retention_curves      Kaplan-Meier share reordered by day since the index, per group
     mart_retention_at_risk     customers still followed at each tick day, per group
 
+The contacts they read (interactions with their outcome and touchpoint) are joined once into
+`int_retention_contacts`, a temporary table dropped at the end of the stage.
+
 Definitions (data/reference/README.md, "Retention"):
 - The index interaction, the one a reorder is measured from: a customer's first complaint on
   record. The first, not the last: which complaint is first is known on the day it happens
@@ -137,6 +140,8 @@ def build_retention(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
     load_table(con, _SQL, "ref_retention_windows", _WINDOWS, windows)
 
     primary = rc.primary_window_days
+    # the contacts every mart below reads, joined once (a temporary table, dropped at the end)
+    run_sql(con, _SQL, "int_retention_contacts", {"data_end": end})
     run_sql(
         con,
         _SQL,
@@ -164,6 +169,7 @@ def build_retention(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
             "min_effect": rc.min_effect_points,
         },
     )
+    con.execute("drop table if exists temp.int_retention_contacts").fetchall()  # read by now
     run_sql(
         con,
         _SQL,

@@ -2,31 +2,31 @@
 -- with the customer's orders and revenue in the $window_days before it and after it. `followed`:
 -- the window after the complaint had elapsed by $data_end (else the "after" figures are partial).
 -- `experience` is this complaint's own: unresolved, else complaint_<outcome>.
+-- Before: orders in (occurred_at - $window_days, occurred_at], the same instant counting as
+-- before; after: orders in (occurred_at, occurred_at + $window_days].
+-- Not sorted (millions of rows, and a table has no order): read it with an order by.
 create or replace table mart_complaint_orders as
 with
 
-complaints as (
+-- contact_row: the row's number in int_retention_contacts, a compact key to group the pairs by
+-- (read twice, each time only the columns needed: not materialized)
+complaints as not materialized (
     select
-        i.source,
-        i.interaction_id,
-        i.customer_id,
-        i.occurred_at,
-        t.touchpoint_id,
-        o.outcome,
+        rowid as contact_row,
+        source,
+        interaction_id,
+        customer_id,
+        occurred_at,
+        touchpoint_id,
+        outcome,
         case
-            when o.is_resolved is false then 'unresolved'
-            when o.outcome in ('delighted', 'satisfied', 'dissatisfied')
-                then 'complaint_' || o.outcome
+            when is_resolved is false then 'unresolved'
+            when outcome in ('delighted', 'satisfied', 'dissatisfied')
+                then 'complaint_' || outcome
             else 'complaint_unscored'
         end as experience
-    from interactions as i
-    inner join interaction_outcomes as o
-        on o.source = i.source and o.interaction_id = i.interaction_id
-    left join interaction_touchpoints as t
-        on t.source = i.source and t.interaction_id = i.interaction_id
-    where i.customer_id is not null
-        and lower(trim(i.kind)) = 'complaint'
-        and i.occurred_at <= cast($data_end as timestamp)
+    from int_retention_contacts
+    where kind = 'complaint'
 ),
 
 orders as (
@@ -35,10 +35,11 @@ orders as (
     where ordered_at <= cast($data_end as timestamp)
 ),
 
+-- each complaint with the orders of its customer in the window around it (an equi-join on the
+-- customer, then the time filter)
 around as (
     select
-        c.source,
-        c.interaction_id,
+        c.contact_row,
         count(o.ordered_at) filter (where o.ordered_at <= c.occurred_at) as orders_before,
         coalesce(sum(o.amount) filter (where o.ordered_at <= c.occurred_at), 0) as revenue_before,
         count(o.ordered_at) filter (where o.ordered_at > c.occurred_at) as orders_after,
@@ -48,7 +49,7 @@ around as (
         on o.customer_id = c.customer_id
         and o.ordered_at > c.occurred_at - to_days(cast($window_days as integer))
         and o.ordered_at <= c.occurred_at + to_days(cast($window_days as integer))
-    group by c.source, c.interaction_id
+    group by c.contact_row
 ),
 
 final as (
@@ -69,8 +70,7 @@ final as (
         a.revenue_after
     from complaints as c
     inner join around as a
-        on a.source = c.source and a.interaction_id = c.interaction_id
+        on a.contact_row = c.contact_row
 )
 
 select * from final
-order by customer_id, occurred_at, source, interaction_id

@@ -3,6 +3,7 @@
 -- `reordered`: an order within window_days after the index, null when not followed (censored:
 -- an early reorder of a customer still inside the window is not counted either, so that every
 -- rate is over customers who all had the full window to reorder).
+-- Not sorted (millions of rows, and a table has no order): read it with an order by.
 create or replace table mart_customer_reorders as
 with
 
@@ -31,4 +32,3 @@ final as (
 )
 
 select * from final
-order by customer_id, window_days

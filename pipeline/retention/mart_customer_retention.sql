@@ -10,23 +10,20 @@
 create or replace table mart_customer_retention as
 with
 
-contacts as (
+-- contact_row: the row's number in int_retention_contacts, a compact key for the index contact
+-- (read twice, each time only the columns needed: not materialized)
+contacts as not materialized (
     select
-        i.customer_id,
-        i.source,
-        i.interaction_id,
-        i.occurred_at,
-        lower(trim(i.kind)) as kind,
-        o.outcome,
-        o.is_resolved,
-        t.touchpoint_id
-    from interactions as i
-    inner join interaction_outcomes as o
-        on o.source = i.source and o.interaction_id = i.interaction_id
-    left join interaction_touchpoints as t
-        on t.source = i.source and t.interaction_id = i.interaction_id
-    where i.customer_id is not null
-        and i.occurred_at <= cast($data_end as timestamp)
+        rowid as contact_row,
+        customer_id,
+        source,
+        interaction_id,
+        occurred_at,
+        kind,
+        outcome,
+        is_resolved,
+        touchpoint_id
+    from int_retention_contacts
 ),
 
 orders as (
@@ -35,87 +32,86 @@ orders as (
     where ordered_at <= cast($data_end as timestamp)
 ),
 
--- the first order in the warehouse: where the order history starts, for rates before the index
-history as (
-    select min(ordered_at) as data_start from orders
-),
-
--- a complaint beats a silent dissatisfied contact, which beats any contact; then the earliest
-index_contact as (
-    select *
-    from (
-        select
-            *,
-            row_number() over (
-                partition by customer_id
-                order by
-                    case
-                        when kind = 'complaint' then 1
-                        when outcome = 'dissatisfied' then 2
-                        else 3
-                    end,
-                    occurred_at,
-                    source,
-                    interaction_id
-            ) as n
-        from contacts
-    )
-    where n = 1
-),
-
+-- one row per customer with a contact: the counts, and which contact is the index, in one pass.
+-- The index: a complaint beats a silent dissatisfied contact, which beats any contact; then the
+-- earliest (source and interaction_id break ties: together they are unique)
 contact_totals as (
     select
         customer_id,
         count(*) as contacts,
         count(*) filter (where kind = 'complaint') as complaints,
         min(occurred_at) as first_contact_at,
-        count(*) filter (where outcome = 'dissatisfied') as dissatisfied_contacts
+        count(*) filter (where outcome = 'dissatisfied') as dissatisfied_contacts,
+        min_by(
+            contact_row,
+            (
+                case
+                    when kind = 'complaint' then 1
+                    when outcome = 'dissatisfied' then 2
+                    else 3
+                end,
+                occurred_at,
+                source,
+                interaction_id
+            )
+        ) as index_row
     from contacts
     group by customer_id
 ),
 
+index_contact as (
+    select
+        t.customer_id,
+        t.contacts,
+        t.complaints,
+        t.first_contact_at,
+        c.source,
+        c.interaction_id,
+        c.occurred_at,
+        c.kind,
+        c.outcome,
+        c.is_resolved,
+        c.touchpoint_id
+    from contact_totals as t
+    inner join contacts as c
+        on c.contact_row = t.index_row
+),
+
+-- one row per customer with an order: totals, and orders on or before the index (before it)
+-- and strictly after it (after), in one pass over the orders
 order_totals as (
     select
-        customer_id,
+        o.customer_id,
         count(*) as orders,
-        sum(amount) as revenue,
-        min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at
-    from orders
-    group by customer_id
-),
-
-customers as (
-    select customer_id from contact_totals
-    union
-    select customer_id from order_totals
-),
-
--- orders on or before the index count as before it; strictly after it, as after
-around_index as (
-    select
-        x.customer_id,
+        sum(o.amount) as revenue,
+        min(o.ordered_at) as first_order_at,
+        max(o.ordered_at) as last_order_at,
         count(*) filter (where o.ordered_at <= x.occurred_at) as orders_before,
         sum(o.amount) filter (where o.ordered_at <= x.occurred_at) as revenue_before,
         count(*) filter (where o.ordered_at > x.occurred_at) as orders_after,
         sum(o.amount) filter (where o.ordered_at > x.occurred_at) as revenue_after,
         min(o.ordered_at) filter (where o.ordered_at > x.occurred_at) as first_order_after
-    from index_contact as x
-    inner join orders as o
-        on o.customer_id = x.customer_id
-    group by x.customer_id
+    from orders as o
+    left join index_contact as x
+        on x.customer_id = o.customer_id
+    group by o.customer_id
+),
+
+-- the first order in the warehouse: where the order history starts, for rates before the index
+history as (
+    select min(first_order_at) as data_start from order_totals
 ),
 
 joined as (
     select
-        c.customer_id,
+        coalesce(x.customer_id, ot.customer_id) as customer_id,
         ot.first_order_at,
         ot.last_order_at,
         coalesce(ot.orders, 0) as orders,
         coalesce(ot.revenue, 0) as revenue,
-        coalesce(ct.contacts, 0) as contacts,
-        coalesce(ct.complaints, 0) as complaints,
-        ct.first_contact_at,
+        coalesce(x.contacts, 0) as contacts,
+        coalesce(x.complaints, 0) as complaints,
+        x.first_contact_at,
         x.source as index_source,
         x.interaction_id as index_interaction_id,
         x.occurred_at as index_at,
@@ -134,28 +130,22 @@ joined as (
         and x.outcome = 'dissatisfied' as silent_dissatisfied,
         s.segment,
         -- null without an index (no before or after); 0 with one but no orders
-        case when x.customer_id is not null then coalesce(a.orders_before, 0) end
+        case when x.customer_id is not null then coalesce(ot.orders_before, 0) end
             as orders_before,
-        case when x.customer_id is not null then coalesce(a.revenue_before, 0) end
+        case when x.customer_id is not null then coalesce(ot.revenue_before, 0) end
             as revenue_before,
-        case when x.customer_id is not null then coalesce(a.orders_after, 0) end as orders_after,
-        case when x.customer_id is not null then coalesce(a.revenue_after, 0) end
+        case when x.customer_id is not null then coalesce(ot.orders_after, 0) end as orders_after,
+        case when x.customer_id is not null then coalesce(ot.revenue_after, 0) end
             as revenue_after,
         (epoch(x.occurred_at) - epoch(h.data_start)) / 86400.0 as days_before,
         (epoch(cast($data_end as timestamp)) - epoch(x.occurred_at)) / 86400.0 as followup_days,
-        (epoch(a.first_order_after) - epoch(x.occurred_at)) / 86400.0 as days_to_reorder
-    from customers as c
+        (epoch(ot.first_order_after) - epoch(x.occurred_at)) / 86400.0 as days_to_reorder
+    from index_contact as x
+    full outer join order_totals as ot
+        on ot.customer_id = x.customer_id
     cross join history as h
-    left join order_totals as ot
-        on ot.customer_id = c.customer_id
-    left join contact_totals as ct
-        on ct.customer_id = c.customer_id
-    left join index_contact as x
-        on x.customer_id = c.customer_id
-    left join around_index as a
-        on a.customer_id = c.customer_id
     left join customer_segments as s
-        on s.customer_id = c.customer_id
+        on s.customer_id = coalesce(x.customer_id, ot.customer_id)
 ),
 
 final as (

@@ -14,21 +14,10 @@ create or replace table mart_touchpoint_retention as
 with
 
 contacts as (
-    select
-        i.customer_id,
-        i.source,
-        i.interaction_id,
-        i.occurred_at,
-        t.touchpoint_id,
-        o.outcome
-    from interactions as i
-    inner join interaction_outcomes as o
-        on o.source = i.source and o.interaction_id = i.interaction_id
-    inner join interaction_touchpoints as t
-        on t.source = i.source and t.interaction_id = i.interaction_id
-    where i.customer_id is not null
-        and o.outcome in ('delighted', 'satisfied', 'dissatisfied')
-        and i.occurred_at <= cast($data_end as timestamp)
+    select customer_id, source, interaction_id, occurred_at, touchpoint_id, outcome
+    from int_retention_contacts
+    where mapped
+        and outcome in ('delighted', 'satisfied', 'dissatisfied')
 ),
 
 orders as (
@@ -37,33 +26,39 @@ orders as (
     where ordered_at <= cast($data_end as timestamp)
 ),
 
+-- each customer's first scored contact per touchpoint (source and interaction_id break ties)
 firsts as (
-    select *
+    select customer_id, touchpoint_id, f.occurred_at, f.outcome
     from (
         select
-            *,
-            row_number() over (
-                partition by customer_id, touchpoint_id
-                order by occurred_at, source, interaction_id
-            ) as n
+            customer_id,
+            touchpoint_id,
+            min_by(
+                {'occurred_at': occurred_at, 'outcome': outcome},
+                (occurred_at, source, interaction_id)
+            ) as f
         from contacts
+        group by customer_id, touchpoint_id
     )
-    where n = 1
 ),
 
+-- those followed for the whole window; reordered: an order within it (a semi-join on the
+-- customer, then the time filter: no pairs are kept)
 followed as (
     select
         f.touchpoint_id,
-        f.outcome,
+        f.outcome as outcome,
         f.customer_id,
-        count(o.ordered_at) > 0 as reordered
+        exists (
+            select 1
+            from orders as o
+            where o.customer_id = f.customer_id
+                and o.ordered_at > f.occurred_at
+                and o.ordered_at <= f.occurred_at + to_days(cast($window_days as integer))
+        ) as reordered
     from firsts as f
-    left join orders as o
-        on o.customer_id = f.customer_id
-        and o.ordered_at > f.occurred_at
-        and o.ordered_at <= f.occurred_at + to_days(cast($window_days as integer))
-    where f.occurred_at + to_days(cast($window_days as integer)) <= cast($data_end as timestamp)
-    group by f.touchpoint_id, f.outcome, f.customer_id
+    where f.occurred_at + to_days(cast($window_days as integer))
+        <= cast($data_end as timestamp)
 ),
 
 -- one row per touchpoint and outcome: the rate (0-1) and its Wilson bounds, with enough customers
@@ -108,7 +103,7 @@ pivoted as (
         max(w.p) filter (where w.outcome = 'dissatisfied') as p_dis,
         max(w.lo) filter (where w.outcome = 'dissatisfied') as lo_dis,
         max(w.hi) filter (where w.outcome = 'dissatisfied') as hi_dis
-    from (select distinct touchpoint_id from contacts) as t
+    from (select distinct touchpoint_id from firsts) as t
     left join wilson as w
         on w.touchpoint_id = t.touchpoint_id
     group by t.touchpoint_id

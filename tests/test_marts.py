@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 from pipeline.config import RunConfig
-from pipeline.marts import MARTS, build_marts, touchpoint_table
+from pipeline.marts import MARTS, build_marts, drop_facts, touchpoint_table
 from pipeline.outcomes import score_outcomes
 from pipeline.segments import build_segments
 from pipeline.touchpoints import map_touchpoints
@@ -224,6 +224,36 @@ def test_shares_add_up_and_net_delight_is_their_difference(built):
 def test_report_period_limits_the_marts(con, add_interactions):
     _build(con, add_interactions, period_from="2024-02-01", period_to="2024-02-29")
     assert con.execute("select month, volume from mart_month").fetchall() == [(date(2024, 2, 1), 4)]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def test_one_pass_for_two_periods_equals_two_separate_builds(con, add_interactions):
+    """build_marts with the period before: the marts are the period's alone, and the previous
+    period's metrics (int_period_metrics, in_period false) are what a build for it gives."""
+    feb = RunConfig(now=datetime(2024, 3, 1), period_from="2024-02-01", period_to="2024-02-29")
+    _build(con, add_interactions, period_from="2024-01-01", period_to="2024-01-31")
+    jan_metrics = _rows(con, "select * from int_mart_metrics where grain <> 'segment'")
+    build_marts(con, feb)
+    alone = {t: _rows(con, f"select * from {t}") for t in (*MARTS, "int_mart_metrics")}
+    build_marts(con, feb, ("2024-01-01", "2024-01-31"))
+    assert {t: _rows(con, f"select * from {t}") for t in alone} == alone
+    before = _rows(
+        con,
+        "select * exclude (in_period) from int_period_metrics "
+        "where not in_period and grain <> 'segment' order by grain, touchpoint_id, channel, month",
+    )
+    assert before == jan_metrics and len(before) > 0
+    # previous rows carry no segment: the report reads only their touchpoints and months
+    assert _rows(con, "select distinct segment from int_interaction_facts where not in_period") == [
+        (None,)
+    ]
+    drop_facts(con)
+    assert _rows(
+        con, "select count(*) from duckdb_tables() where table_name like 'int_%' and temporary"
+    ) == [(0,)]
 
 
 def test_touchpoint_table_for_the_terminal(built):

@@ -281,3 +281,28 @@ def test_a_bad_period_is_a_user_error(con, add_interactions, period_from, period
     score_outcomes(con, cfg)
     with pytest.raises(UserError, match=re.escape(message)):
         build_segments(con, cfg)
+
+
+def test_one_pass_for_two_windows_equals_two_separate_builds(con, add_interactions):
+    """segments_from_contacts with a previous window: customer_segments is the window's alone, and
+    the previous window's customers per segment are what a build for that window counts."""
+    for rows in HISTORIES.values():
+        add_interactions(*rows)
+    cfg = RunConfig(now=NOW)
+    map_touchpoints(con, cfg)
+    score_outcomes(con, cfg)
+    current = RunConfig(now=NOW, period_from="2024-03-01", period_to="2024-12-31")
+    previous = RunConfig(now=NOW, period_to="2024-06-30")
+    before = build_segments(con, previous)["segments"]
+    alone = build_segments(con, current)
+    alone_rows = _segments(con)
+    with segment_contacts(con, [previous, current]):
+        both = segments_from_contacts(con, current, previous)
+    assert _segments(con) == alone_rows
+    assert both["segments"] == alone["segments"]
+    assert both["previous_segments"] == before
+    assert before != alone["segments"]
+    assert "previous_segments" not in alone
+    assert con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'int_customer_windows'"
+    ).fetchall() == [(0,)]

@@ -1,8 +1,10 @@
 """Marts: metrics per touchpoint, channel, segment and month, for the report and Parquet export.
 
-Builds `int_interaction_facts` (one row per interaction in the report period), then
-`int_mart_metrics` and `int_mart_reasons` (every grain at once, each metric defined once), then
-one table per mart named in MARTS. Runs after map, score and segments.
+Builds `int_interaction_facts` (temporary: one narrow row per interaction in the report period,
+and in the period before when one is given, so both come from one join), `int_period_metrics`
+(temporary: every grain of both periods at once, each metric defined once), then
+`int_mart_metrics` and `int_mart_reasons` for the report period, then one table per mart named in
+MARTS. Runs after map, score and segments. `drop_facts` drops the temporary tables.
 """
 
 from __future__ import annotations
@@ -31,19 +33,41 @@ MARTS: tuple[str, ...] = (
     "mart_coverage",
 )
 
-_INTERMEDIATE = ("int_interaction_facts", "int_mart_metrics", "int_mart_reasons")
+_INTERMEDIATE = (
+    "int_interaction_facts",
+    "int_period_metrics",
+    "int_mart_metrics",
+    "int_mart_reasons",
+)
+_TEMPORARY = ("int_interaction_facts", "int_period_metrics")
 
 
-def build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
-    """Build the intermediate tables and every mart; return the row count of each mart."""
-    period: dict[str, datetime | None] = {
+def build_marts(
+    con: duckdb.DuckDBPyConnection,
+    cfg: RunConfig,
+    previous: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """Build the intermediate tables and every mart for cfg's period; return the row count of
+    each mart. `previous` (first and last day, ISO): also the facts and int_period_metrics of
+    that period (in_period false), from the same join; the marts hold cfg's period only."""
+    params: dict[str, datetime | None] = {
         "period_from": period_bound("period_from", cfg.period_from, end=False),
         "period_to": period_bound("period_to", cfg.period_to, end=True),
+        "previous_from": period_bound("previous_from", previous[0], end=False)
+        if previous
+        else None,
+        "previous_to": period_bound("previous_to", previous[1], end=True) if previous else None,
     }
-    run_sql(con, _SQL, "int_interaction_facts", period)
+    run_sql(con, _SQL, "int_interaction_facts", params)
     for table in _INTERMEDIATE[1:] + MARTS:
         run_sql(con, _SQL, table)
     return {table: _count(con, table) for table in MARTS}
+
+
+def drop_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the temporary tables build_marts leaves for the report (facts, period metrics)."""
+    for table in _TEMPORARY:  # a fixed set of names
+        con.execute(f'drop table if exists temp."{table}"').fetchall()
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

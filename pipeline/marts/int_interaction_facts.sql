@@ -1,38 +1,48 @@
--- int_interaction_facts: one row per interaction in the report period (key: source,
--- interaction_id): its dimensions (touchpoint, channel, segment, month, language) beside its
--- outcome and measures, the one input every mart aggregates. Period ends are inclusive; null: open.
-create or replace table int_interaction_facts as
+-- int_interaction_facts: one row per interaction in the report period, and in the period before
+-- it when one is given (key: source, interaction_id; in_period: false for the period before), with
+-- only the columns the marts and the report read: dimensions (touchpoint, channel, segment, month)
+-- beside outcome and measures. segment: the customer's in customer_segments, for the report
+-- period's rows only (null before it). Period ends are inclusive; null: open. A temporary table:
+-- every mart reads it, and it is dropped after the report.
+create or replace temp table int_interaction_facts as
 with
 
 interactions as (
-    select * from interactions
+    select
+        source,
+        interaction_id,
+        customer_id,
+        occurred_at,
+        channel,
+        agent_id,
+        rating,
+        (cast($period_from as timestamp) is null or occurred_at >= cast($period_from as timestamp))
+        and (cast($period_to as timestamp) is null or occurred_at <= cast($period_to as timestamp))
+            as in_period
+    from interactions
     where (
-        cast($period_from as timestamp) is null
-        or occurred_at >= cast($period_from as timestamp)
+        (cast($period_from as timestamp) is null or occurred_at >= cast($period_from as timestamp))
+        and (cast($period_to as timestamp) is null or occurred_at <= cast($period_to as timestamp))
     )
-    and (cast($period_to as timestamp) is null or occurred_at <= cast($period_to as timestamp))
+    or occurred_at between cast($previous_from as timestamp) and cast($previous_to as timestamp)
 ),
 
 final as (
     select
+        i.in_period,
         i.source,
         i.interaction_id,
-        i.customer_id,
-        i.occurred_at,
         cast(date_trunc('month', i.occurred_at) as date) as month,
         lower(trim(i.channel)) as channel,
-        lower(trim(i.kind)) as kind,
-        lower(trim(i.language)) as language,
         i.agent_id,
         t.touchpoint_id,
-        t.rule_id,
-        coalesce(s.segment, 'unsegmented') as segment,
+        case when i.in_period then coalesce(s.segment, 'unsegmented') end as segment,
         o.outcome,
         o.deciding_reasons,
-        o.dissatisfied_cause,
         case when round(i.rating) between 1 and 5 then round(i.rating) end as rating,
         o.promise_kept,
         o.ttr_hours,
+        o.expected_hours,
         o.is_resolved,
         o.first_contact_resolution,
         o.repeat_contact,

@@ -1,4 +1,4 @@
--- int_mart_reasons: one row per group of every mart grain and deciding reason code (key: grain,
+-- int_mart_reasons: one row per group of every mart grain in the report period and deciding reason code (key: grain,
 -- its dimensions, reason), ranked by interactions (ties: by code). Deciding reasons are the codes
 -- that set the outcome (the shortfalls of a dissatisfied interaction, and so on).
 create or replace table int_mart_reasons as
@@ -7,6 +7,7 @@ with
 reasons as (
     select touchpoint_id, channel, segment, month, unnest(deciding_reasons) as reason
     from int_interaction_facts
+    where in_period
 ),
 
 grouped as (

@@ -11,6 +11,7 @@ grouped as (
         count(*) filter (where touchpoint_id <> 'unmapped') as mapped,
         count(*) filter (where touchpoint_id = 'unmapped') as unmapped
     from int_interaction_facts
+    where in_period
     group by grouping sets ((source), ())
 ),
 

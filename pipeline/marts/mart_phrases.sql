@@ -7,11 +7,13 @@ with
 hits as (
     select touchpoint_id, agent_id, unnest(phrases) as phrase
     from int_interaction_facts
+    where in_period
 ),
 
 volume as (
     select touchpoint_id, count(*) as volume
     from int_interaction_facts
+    where in_period
     group by touchpoint_id
 ),
 

@@ -14,6 +14,7 @@ reasons as (
 effects as (
     select distinct unnest(deciding_reasons) as reason, outcome
     from int_interaction_facts
+    where in_period
 ),
 
 volume as (

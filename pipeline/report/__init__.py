@@ -2,10 +2,10 @@
 
 `build_report(con, cfg)` runs last. It settles the period (cfg.period_from / period_to, else the
 last complete calendar quarter in the data) and the previous one (the quarter before, or as many
-days just before), builds segments and marts for the previous period to keep its comparison
-figures, then for the report period (left in the warehouse, so the Parquet export and the PDF show
-the same numbers), reads them into a ReportData, computes the work plan from the playbook, and
-writes everything atomically into cfg.reports_dir:
+days just before), builds segments and marts for the report period (left in the warehouse, so the
+Parquet export and the PDF show the same numbers), the previous period's comparison figures coming
+from the same passes (one join, one aggregation for both), reads them into a ReportData, computes
+the work plan from the playbook, and writes everything atomically into cfg.reports_dir:
 
     touchpoint-workplan-<period>.pdf     the document ops teams read
     workplan-<period>.csv                the work plan, one row per action, spreadsheet-safe
@@ -27,7 +27,7 @@ import duckdb
 
 from pipeline.config import RunConfig
 from pipeline.errors import UserError
-from pipeline.marts import MARTS, build_marts
+from pipeline.marts import MARTS, build_marts, drop_facts
 from pipeline.reference import load_reference
 from pipeline.report import gather, privacy
 from pipeline.report.charts import Chart, build_charts
@@ -139,13 +139,23 @@ def _segments_cfg(cfg: RunConfig, period: Period) -> RunConfig:
     return replace(cfg, period_from=seg_from, period_to=period.end.isoformat())
 
 
-def _build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig, period: Period) -> None:
-    """Segments over the window ending with the period, then the marts of the period. Runs inside
-    a segment_contacts block covering the period's segment window."""
-    segments_from_contacts(con, _segments_cfg(cfg, period))
+def _build_marts(
+    con: duckdb.DuckDBPyConnection, cfg: RunConfig, period: Period, previous: Period | None
+) -> dict[str, int] | None:
+    """Segments over the window ending with the period, then the marts of the period, each in one
+    pass that also covers `previous` (its facts and metrics, int_period_metrics; customers per
+    segment over its window, returned). Leaves the temporary facts for the report's readers."""
+    periods = [p for p in (previous, period) if p is not None]
+    prev_cfg = _segments_cfg(cfg, previous) if previous is not None else None
+    # one join of interactions and outcomes for both periods' segment windows
+    with segment_contacts(con, [_segments_cfg(cfg, p) for p in periods]):
+        segs = segments_from_contacts(con, _segments_cfg(cfg, period), prev_cfg)
     build_marts(
-        con, replace(cfg, period_from=period.start.isoformat(), period_to=period.end.isoformat())
+        con,
+        replace(cfg, period_from=period.start.isoformat(), period_to=period.end.isoformat()),
+        None if previous is None else (previous.start.isoformat(), previous.end.isoformat()),
     )
+    return segs.get("previous_segments")
 
 
 def report_data(
@@ -178,15 +188,11 @@ def report_data(
             quality=gather.quality(con, with_coverage=False),
             rule=rule,
         )
-    prev_tps = prev_segs = None
+    prev_tps = None
     prev_months: list = []
-    # one join of interactions and outcomes for both periods' segment windows
-    periods = [p for p in (previous, period) if p is not None]
-    with segment_contacts(con, [_segments_cfg(cfg, p) for p in periods]):
-        if previous is not None:
-            _build_marts(con, cfg, previous)
-            prev_tps, prev_segs, prev_months = gather.previous_snapshot(con)
-        _build_marts(con, cfg, period)
+    prev_segs = _build_marts(con, cfg, period, previous)
+    if previous is not None:
+        prev_tps, prev_months = gather.previous_snapshot(con)
 
     gather.expected_hours(con)  # one join for the touchpoint and channel tables
     tps = gather.touchpoints(con, labels.lang, prev_tps)
@@ -206,7 +212,7 @@ def report_data(
         )
         for r in gather.segment_rows(con, labels.lang)
     ]
-    return ReportData(
+    data = ReportData(
         lang=labels.lang,
         report_date=report_date,
         period=period,
@@ -225,6 +231,8 @@ def report_data(
         rule=rule,
         examples=privacy.examples(con, labels.lang) if cfg.examples else [],
     )
+    drop_facts(con)
+    return data
 
 
 def rule_numbers(playbook: Playbook) -> dict[str, float]:

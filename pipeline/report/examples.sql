@@ -9,11 +9,11 @@ ranked as (
         i.text,
         row_number() over (
             partition by f.touchpoint_id
-            order by f.occurred_at desc, f.source, f.interaction_id
+            order by i.occurred_at desc, f.source, f.interaction_id
         ) as n
     from int_interaction_facts as f
     inner join interactions as i using (source, interaction_id)
-    where f.outcome = 'dissatisfied' and nullif(trim(i.text), '') is not null
+    where f.in_period and f.outcome = 'dissatisfied' and nullif(trim(i.text), '') is not null
 ),
 
 final as (

@@ -166,16 +166,18 @@ def touchpoint_retention(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, 
 
 def previous_snapshot(
     con: duckdb.DuckDBPyConnection,
-) -> tuple[dict[str, tuple[int, float | None]], dict[str, int], list[MonthMix]]:
-    """What the report keeps from the previous period's marts: per touchpoint (volume, net
-    delight), customers per segment, and the months for the trend chart."""
+) -> tuple[dict[str, tuple[int, float | None]], list[MonthMix]]:
+    """What the report keeps of the previous period, from int_period_metrics (built with the
+    report period's marts): per touchpoint (volume, net delight), and the months for the trend
+    chart. Its customers per segment come from pipeline.segments (previous_segments)."""
     tps = {
         r["touchpoint_id"]: (int(r["volume"] or 0), r["net_delight"])
         for r in query(con, "previous_touchpoints")
     }
-    segs = {r["segment"]: int(r["customers"]) for r in query(con, "segments", {"lang": "en"})}
-    months = [MonthMix(r["month"], metrics(r), in_period=False) for r in query(con, "months")]
-    return tps, segs, months
+    months = [
+        MonthMix(r["month"], metrics(r), in_period=False) for r in query(con, "previous_months")
+    ]
+    return tps, months
 
 
 def months(con: duckdb.DuckDBPyConnection) -> list[MonthMix]:

@@ -7,7 +7,7 @@ with
 dissatisfied as (
     select touchpoint_id, source, interaction_id, segment, deciding_reasons
     from int_interaction_facts
-    where outcome = 'dissatisfied'
+    where in_period and outcome = 'dissatisfied'
 ),
 
 reasons as (

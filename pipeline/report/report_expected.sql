@@ -1,15 +1,14 @@
 -- report_expected: one row per touchpoint and one per channel with contacts in the period (key:
 -- grain, touchpoint_id or channel): the median expected handling time of those contacts (the
--- promise, or the channel's standard when there is none). Temporary: one join of the period's
--- facts with interaction_outcomes, read by touchpoints.sql and channels.sql, dropped after.
+-- promise, or the channel's standard when there is none). Temporary: from the period's facts,
+-- read by touchpoints.sql and channels.sql, dropped after.
 create or replace temp table report_expected as
 with
 
 expected as (
-    select f.touchpoint_id, f.channel, o.expected_hours
-    from int_interaction_facts as f
-    inner join interaction_outcomes as o
-        on o.source = f.source and o.interaction_id = f.interaction_id
+    select touchpoint_id, channel, expected_hours
+    from int_interaction_facts
+    where in_period
 ),
 
 grouped as (

@@ -1,8 +1,10 @@
 """Segments: the guide's four kinds of complaining customer, per customer over the analysis window.
 
 Builds `customer_segments` (one row per customer) from `interactions`, `interaction_outcomes` and
-`interaction_touchpoints`, with thresholds and the recommended handling (en, ms) from
-data/reference/scoring.yaml, loaded as `ref_segments`. Runs after map and score.
+`interaction_touchpoints`, through the temporary `int_segment_contacts` and `int_customer_windows`
+(which can also count a second window, the report's previous period's, in the same pass), with
+thresholds and the recommended handling (en, ms) from data/reference/scoring.yaml, loaded as
+`ref_segments`. Runs after map and score.
 """
 
 from __future__ import annotations
@@ -111,20 +113,43 @@ def segment_contacts(con: duckdb.DuckDBPyConnection, cfgs: Sequence[RunConfig]) 
     con.execute("drop table temp.int_segment_contacts").fetchall()
 
 
-def segments_from_contacts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
-    """build_segments inside a `segment_contacts` block that covers cfg's window."""
+def segments_from_contacts(
+    con: duckdb.DuckDBPyConnection, cfg: RunConfig, previous: RunConfig | None = None
+) -> dict[str, Any]:
+    """build_segments inside a `segment_contacts` block that covers cfg's window (and previous's).
+
+    With `previous`, the same pass also counts customers per segment over previous's window
+    (result["previous_segments"]); customer_segments holds cfg's window only."""
     ref = load_reference(cfg.reference_dir)
     install_segments_reference(con, ref)
     start, end, recent_from = analysis_window(con, cfg, ref.scoring)
-    params: dict[str, Any] = {"window_from": start, "window_to": end, "recent_from": recent_from}
+    before = analysis_window(con, previous, ref.scoring) if previous else (None, None, None)
+    params: dict[str, Any] = {
+        "window_from": start,
+        "window_to": end,
+        "recent_from": recent_from,
+        "previous_from": before[0],
+        "previous_to": before[1],
+        "previous_recent_from": before[2],
+    }
     for s in ref.scoring.segments:
         for name, value in s.thresholds.items():
             params[f"{_PARAM_PREFIX[s.id]}_{name}"] = value
-    run_sql(con, _SQL, "customer_segments", params)
-    per_segment = {r["segment_id"]: r["customers"] for r in run_sql(con, _SQL, "summary")}
-    return {
+    run_sql(con, _SQL, "int_customer_windows", params)
+    run_sql(con, _SQL, "customer_segments")
+    per_segment = _per_segment(con, previous=False)
+    result: dict[str, Any] = {
         "customers": sum(per_segment.values()),
         "segments": per_segment,
         "window_from": start,
         "window_to": end,
     }
+    if previous:
+        result["previous_segments"] = _per_segment(con, previous=True)
+    con.execute("drop table temp.int_customer_windows").fetchall()
+    return result
+
+
+def _per_segment(con: duckdb.DuckDBPyConnection, previous: bool) -> dict[str, int]:
+    rows = run_sql(con, _SQL, "summary", {"previous": previous})
+    return {r["segment_id"]: int(r["customers"]) for r in rows}

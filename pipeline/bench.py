@@ -77,9 +77,12 @@ class StatementProfile:
         return _TimedConnection(con, self)
 
     def add(self, sql: str, seconds: float) -> None:
-        first = str(sql).strip().splitlines()[0] if str(sql).strip() else ""
-        name = (first.split(":")[0] if first.startswith("--") else " ".join(str(sql).split()[:6]))
-        name = name.lstrip("- ").strip()[:90]
+        lines = str(sql).strip().splitlines()
+        # "insert into t -- t: grain" or "-- t: grain" on one of the first lines names it
+        comment = next((line.split("--", 1)[1] for line in lines[:3] if "--" in line), None)
+        name = (comment.split(":")[0] if comment and ":" in comment
+                else " ".join(str(sql).split()[:6]))
+        name = name.strip()[:90]
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
         self.calls[name] = self.calls.get(name, 0) + 1
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
 from pipeline.config import RunConfig, utc_now
-from pipeline.ingest import IngestResult, publish_batch, stage_batch
+from pipeline.ingest import IngestResult, publish_batch, stage_batch, staging_area
 from pipeline.marts import build_marts
 from pipeline.outcomes import score_outcomes
 from pipeline.progress import Progress
@@ -61,7 +62,8 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
     notify = observer or (lambda name, event: None)
     only = only or ALL_STAGES
     result = RunResult()
-    with open_warehouse(cfg.warehouse, cfg.memory_limit) as opened:
+    with (open_warehouse(cfg.warehouse, cfg.memory_limit) as opened,
+          _staging(opened, cfg, "ingest" in only)):
         con = wrap(opened) if wrap else opened
         remove_stale_temp_files(cfg.reports_dir)  # a killed run's; we hold the run lock
         started = utc_now()
@@ -95,6 +97,10 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
             raise
         held.release()
     return result
+
+
+def _staging(con: duckdb.DuckDBPyConnection, cfg: RunConfig, ingesting: bool):
+    return staging_area(con, cfg) if ingesting else nullcontext()
 
 
 def _ledger(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: RunResult, started) -> None:

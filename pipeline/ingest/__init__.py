@@ -8,13 +8,15 @@ Conservation, per file: rows read = staged + quarantined + duplicates.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from pipeline.config import RunConfig
-from pipeline.db import quote_ident, rows, scalar
+from pipeline.db import quote_ident, rows, scalar, sql_literal
 from pipeline.errors import UserError
 from pipeline.ingest import read
 from pipeline.ingest.sources import (
@@ -188,7 +190,7 @@ def _unpivot(con: duckdb.DuckDBPyConnection, mapping: SourceMapping,
 def _create_batch(con: duckdb.DuckDBPyConnection, target: str) -> None:
     cols = ", ".join(TARGET_FIELDS[target])
     con.execute(f"""
-        create or replace temp table batch_{target} as
+        create or replace table stage.batch_{target} as
         select {cols}, source, source_file, source_row, file_hash,
                0::integer as _file_seq, ''::varchar as _raw, []::varchar[] as _reasons
         from {target} where false
@@ -209,7 +211,7 @@ def _stage(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, raw: read.Raw
     cols = ", ".join(TARGET_FIELDS[mapping.target])
     try:
         con.execute(f"""
-            insert into batch_{mapping.target}
+            insert into stage.batch_{mapping.target}
             select {cols}, $src, l.source_file, s._row, l.file_hash, l.file_seq,
                    -- the raw record is kept only where it may be quarantined
                    case when len(s._reasons) > 0 then {raw.raw_text('s._raw')} end, s._reasons
@@ -219,7 +221,7 @@ def _stage(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, raw: read.Raw
         raise UserError(f"{mapping.path}: cannot stage {_files_named(raw)}: "
                         f"{str(exc).splitlines()[0]}") from None
     con.execute(f"""
-        insert into batch_{mapping.target} (source, source_file, source_row, file_hash,
+        insert into stage.batch_{mapping.target} (source, source_file, source_row, file_hash,
                                            _file_seq, _raw, _reasons)
         select $src, l.source_file, r._row, l.file_hash, l.file_seq, r._raw, [r.reason]
         from {raw.table}_rejects r join file_lineage l using (_path)
@@ -245,9 +247,32 @@ def _classify(con: duckdb.DuckDBPyConnection, target: str) -> None:
                    coalesce(b._raw, to_json(struct_pack({cols}))::varchar) as _raw),
                case when len(b._reasons) > 0 then 'quarantined'
                     else coalesce(f._status, 'staged') end as _status
-        from batch_{target} b
+        from stage.batch_{target} b
         left join batch_{target}_fate f on f._rid = b.rowid
     """)
+
+
+@contextmanager
+def staging_area(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> Iterator[None]:
+    """A scratch DuckDB file beside the warehouse, attached as `stage`, for the run's typed
+    batch. Its tables are stored compressed and paged from disk, where temporary tables would
+    hold the whole batch uncompressed in memory (GBs at 10M rows) and spill it. Removed after
+    the run; one a killed run left behind is removed before the next (we hold the run lock)."""
+    path = ":memory:" if str(cfg.warehouse) == ":memory:" else \
+        str(cfg.warehouse.with_name(cfg.warehouse.name + ".stage"))
+    _remove_stage_files(path)
+    con.execute(f"attach {sql_literal(path)} as stage")
+    try:
+        yield
+    finally:
+        con.execute("detach stage")
+        _remove_stage_files(path)
+
+
+def _remove_stage_files(path: str) -> None:
+    if path != ":memory:":
+        for p in (Path(path), Path(path + ".wal")):
+            p.unlink(missing_ok=True)
 
 
 def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
@@ -327,7 +352,8 @@ def publish_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
 
 def ingest(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
     """Both halves, for a caller that manages no transaction (tests, notebooks)."""
-    return publish_batch(con, cfg, stage_batch(con, cfg))
+    with staging_area(con, cfg):
+        return publish_batch(con, cfg, stage_batch(con, cfg))
 
 
 def _check_ledger(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: IngestResult) -> None:

@@ -7,7 +7,7 @@
 create or replace temp table batch_{target}_fate as
 with clean as (
     select rowid as _rid, source, {key}, _file_seq, source_row
-    from batch_{target}
+    from stage.batch_{target}
     where len(_reasons) = 0
 ),
 
@@ -41,7 +41,7 @@ contested as (
 valued as (
     select c.*, row({b_cols}) as row_values
     from contested c
-    join batch_{target} b on b.rowid = c._rid
+    join stage.batch_{target} b on b.rowid = c._rid
 ),
 
 ranked as (

@@ -124,5 +124,6 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
 def write_parquet(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> Path:
     """Export one warehouse table; `table` comes from a fixed list (pipeline.marts.MARTS)."""
     quoted = '"' + table.replace('"', '""') + '"'
-    data = con.sql(f"select * from {quoted}").to_arrow_table()
+    # rows in a fixed order: tables are sets, built in parallel, and the files must not vary
+    data = con.sql(f"select * from {quoted} order by all").to_arrow_table()
     return atomic_write(path, lambda f: pq.write_table(data, f))

@@ -562,9 +562,16 @@ def test_report_reads_the_touchpoint_behaviour(sample_warehouse, tmp_path):
     from pipeline.report import gather
     from pipeline.report.workplan import importance_basis
 
+    from pipeline.marts import _SQL as MARTS_SQL
+    from pipeline.touchpoints import run_sql
+
     con = duckdb.connect(str(sample_warehouse), read_only=True)
     try:
-        gather.expected_hours(con)  # the temporary table touchpoints() reads
+        # the report's temporary facts (all data, no previous period), then what touchpoints()
+        # reads from them
+        run_sql(con, MARTS_SQL, "int_interaction_facts", {
+            "period_from": None, "period_to": None, "previous_from": None, "previous_to": None})
+        gather.expected_hours(con)
         tps = gather.touchpoints(con, "en", None)
         behaviour = gather.touchpoint_retention(con)
     finally:

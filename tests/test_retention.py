@@ -559,10 +559,9 @@ def test_sample_hidden_truth(sample_warehouse):
 def test_report_reads_the_touchpoint_behaviour(sample_warehouse, tmp_path):
     """gather sets reorder_drop (when its interval is above zero), lift, importance and class;
     the priority map then uses the behaviour-derived importance."""
+    from pipeline.marts import _SQL as MARTS_SQL
     from pipeline.report import gather
     from pipeline.report.workplan import importance_basis
-
-    from pipeline.marts import _SQL as MARTS_SQL
     from pipeline.touchpoints import run_sql
 
     con = duckdb.connect(str(sample_warehouse), read_only=True)

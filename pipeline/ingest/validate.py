@@ -9,6 +9,7 @@ these suites are the batch-level contract. A failed `critical` expectation stops
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -318,6 +319,7 @@ def validate_batch(
             raise UserError(f"{path}: suite name '{name}' is not interactions, orders or run_files")
         with _prefetched(frames) as ahead:
             outcomes += run_suite(doc, _counted(ahead, progress, name), gx_context)
+    _release_memory()
     _record(con, cfg, outcomes)
     errors = [o for o in outcomes if o.raised]
     if errors:
@@ -341,6 +343,13 @@ def validate_batch(
         for o in outcomes
         if not o.success
     ]
+
+
+def _release_memory() -> None:
+    """Give the chunks' memory back to the system: Arrow's allocator keeps freed blocks for
+    reuse, which would otherwise stay in the process for the rest of the run."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
 
 
 def _check_suite_columns(con: duckdb.DuckDBPyConnection, path: Path, name: str,

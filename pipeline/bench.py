@@ -246,7 +246,7 @@ def remove_increment(data_dir: Path) -> None:
 
 def bench(rows: int, incremental: bool = False, keep: bool = False,
           data_root: Path = BENCH_DATA, out: Path = paths.REPORTS / "bench",
-          increment_rows: int = 100_000, memory_limit: str = "4GB",
+          increment_rows: int = 100_000, memory_limit: str = "2GB",
           profile: bool = False) -> BenchResult:
     data_dir = data_root / f"rows-{rows}"
     sample = ensure_sample(rows, data_dir)
@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--incremental", action="store_true",
                         help="also time one new day's file (~100,000 rows) on top")
     parser.add_argument("--keep", action="store_true", help="keep the warehouse and reports")
-    parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit (4GB)")
+    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit (2GB)")
     parser.add_argument("--out", type=Path, default=paths.REPORTS / "bench",
                         help="folder for the JSON result")
     parser.add_argument("--profile", action="store_true",

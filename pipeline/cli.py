@@ -63,8 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--lang", default="en", help="report language: en, ms (default: en)")
     common.add_argument("--now", help="the run's clock, ISO time (default: now); time stamps "
                                       "after it are quarantined and it dates the report")
-    common.add_argument("--memory-limit", default="4GB",
-                        help="DuckDB memory limit (4GB; DuckDB spills to disk beyond it)")
+    common.add_argument("--memory-limit", default="2GB",
+                        help="DuckDB memory limit (2GB; DuckDB spills to disk beyond it)")
     common.add_argument("--examples", action="store_true",
                         help="quote a few notes per touchpoint in the report (e-mail addresses "
                              "and phone numbers masked); off by default: notes may hold "

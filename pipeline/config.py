@@ -30,8 +30,8 @@ class RunConfig:
     period_to: str | None = None
     quiet: bool = False
     # GX validates staged rows in chunks of this size (bounded memory).
-    validation_chunk_rows: int = 2_000_000
-    memory_limit: str = "4GB"
+    validation_chunk_rows: int = 1_000_000
+    memory_limit: str = "2GB"  # DuckDB spills beyond it; the process stays under 4 GiB at 10M
     # The report quotes a few notes per touchpoint (e-mail addresses and phone numbers masked);
     # off by default: notes and transcripts may hold personal data.
     examples: bool = False

@@ -43,7 +43,7 @@ def run_lock(warehouse: Path) -> Iterator[None]:
 
 
 def connect(
-    warehouse: Path | str, memory_limit: str = "4GB", read_only: bool = False
+    warehouse: Path | str, memory_limit: str = "2GB", read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
     """A connection with the schema in place, UTC session time and a memory cap (DuckDB spills)."""
     path = str(warehouse)
@@ -83,7 +83,7 @@ def _checked_memory(limit: str) -> str:
 
 @contextmanager
 def open_warehouse(
-    warehouse: Path, memory_limit: str = "4GB"
+    warehouse: Path, memory_limit: str = "2GB"
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Lock, connect, and close; the caller runs its stages in one transaction."""
     with run_lock(warehouse):

@@ -47,7 +47,7 @@ bench: $(STAMP) ## Benchmark against DuckDB's own speed, plus one new day (ROWS=
 
 .PHONY: clean
 clean: ## Remove the warehouse, generated sample data and reports (keeps .venv)
-	rm -rf data/sample data/warehouse.duckdb data/warehouse.duckdb.wal data/*.lock
+	rm -rf data/sample data/warehouse.duckdb data/warehouse.duckdb.wal data/*.duckdb.stage* data/*.lock
 	find reports -mindepth 1 ! -name .gitkeep ! -name README.md -exec rm -rf {} +
 
 .PHONY: help

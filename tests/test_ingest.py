@@ -838,3 +838,16 @@ def test_a_loaded_file_unchanged_on_disk_is_not_read_again(
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert [f.status for f in project.run().ingest.files] == ["loaded"]
     assert hashed == [path]
+
+
+def test_the_scratch_stage_file_is_gone_after_a_run_and_a_stale_one_is_replaced(
+    project: Project,
+) -> None:
+    stage = project.warehouse.with_name(project.warehouse.name + ".stage")
+    stage.parent.mkdir(parents=True, exist_ok=True)
+    stage.write_bytes(b"left by a killed run")  # not even a DuckDB file
+    project.mapping("calls", CALLS_MAPPING)
+    project.file("calls/calls_2026-03.csv", CALLS)
+    files = project.run().ingest.files
+    assert sum(f.staged for f in files) == 4
+    assert not stage.exists() and not Path(str(stage) + ".wal").exists()

@@ -41,9 +41,11 @@ around as (
     select
         c.contact_row,
         count(o.ordered_at) filter (where o.ordered_at <= c.occurred_at) as orders_before,
-        coalesce(sum(o.amount) filter (where o.ordered_at <= c.occurred_at), 0) as revenue_before,
+        coalesce(round(sum(o.amount) filter (where o.ordered_at <= c.occurred_at), 2), 0)
+            as revenue_before,
         count(o.ordered_at) filter (where o.ordered_at > c.occurred_at) as orders_after,
-        coalesce(sum(o.amount) filter (where o.ordered_at > c.occurred_at), 0) as revenue_after
+        coalesce(round(sum(o.amount) filter (where o.ordered_at > c.occurred_at), 2), 0)
+            as revenue_after
     from complaints as c
     left join orders as o
         on o.customer_id = c.customer_id

@@ -78,18 +78,19 @@ index_contact as (
 ),
 
 -- one row per customer with an order: totals, and orders on or before the index (before it)
--- and strictly after it (after), in one pass over the orders
+-- and strictly after it (after), in one pass over the orders. Money is rounded to cents: a
+-- parallel sum of doubles differs in its last bits from run to run, and tables must not.
 order_totals as (
     select
         o.customer_id,
         count(*) as orders,
-        sum(o.amount) as revenue,
+        round(sum(o.amount), 2) as revenue,
         min(o.ordered_at) as first_order_at,
         max(o.ordered_at) as last_order_at,
         count(*) filter (where o.ordered_at <= x.occurred_at) as orders_before,
-        sum(o.amount) filter (where o.ordered_at <= x.occurred_at) as revenue_before,
+        round(sum(o.amount) filter (where o.ordered_at <= x.occurred_at), 2) as revenue_before,
         count(*) filter (where o.ordered_at > x.occurred_at) as orders_after,
-        sum(o.amount) filter (where o.ordered_at > x.occurred_at) as revenue_after,
+        round(sum(o.amount) filter (where o.ordered_at > x.occurred_at), 2) as revenue_after,
         min(o.ordered_at) filter (where o.ordered_at > x.occurred_at) as first_order_after
     from orders as o
     left join index_contact as x

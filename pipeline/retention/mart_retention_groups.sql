@@ -17,17 +17,18 @@ primary_window as (
         on r.window_days = w.window_days and r.is_primary
 ),
 
+-- sums and means rounded (cents; 9 decimals): parallel float sums differ in their last bits
 per_group as (
     select
         experience,
         count(*) as customers,
         count(*) filter (where silent_dissatisfied) as silent_dissatisfied,
         sum(orders_before) as orders_before,
-        sum(revenue_before) as revenue_before,
+        round(sum(revenue_before), 2) as revenue_before,
         sum(orders_after) as orders_after,
-        sum(revenue_after) as revenue_after,
-        avg(orders_per_30d_before) as orders_per_30d_before,
-        avg(orders_per_30d_after) as orders_per_30d_after,
+        round(sum(revenue_after), 2) as revenue_after,
+        round(avg(orders_per_30d_before), 9) as orders_per_30d_before,
+        round(avg(orders_per_30d_after), 9) as orders_per_30d_after,
         count(*) filter (where churn_status = 'active') as active,
         count(*) filter (where churn_status = 'churned') as churned,
         count(*) filter (where churn_status = 'censored') as churn_censored,

@@ -32,9 +32,22 @@ orders as (
     where ordered_at <= cast($data_end as timestamp)
 ),
 
--- one row per customer with a contact: the counts, and which contact is the index, in one pass.
--- The index: a complaint beats a silent dissatisfied contact, which beats any contact; then the
--- earliest (source and interaction_id break ties: together they are unique)
+-- one row per customer with a contact: the counts, and the rank of the index contact, in one
+-- pass. The index: a complaint beats a silent dissatisfied contact, which beats any contact;
+-- then the earliest. The rank is one bigint (priority, then microseconds since 1900) so the
+-- aggregate keeps fixed-size state and spills (one keeping text ran out of memory at 50M rows).
+ranked_contacts as not materialized (
+    select
+        *,
+        case
+            when kind = 'complaint' then 1
+            when outcome = 'dissatisfied' then 2
+            else 3
+        end * 10000000000000000
+        + date_diff('microsecond', timestamp '1900-01-01', occurred_at) as index_rank
+    from contacts
+),
+
 contact_totals as (
     select
         customer_id,
@@ -42,21 +55,27 @@ contact_totals as (
         count(*) filter (where kind = 'complaint') as complaints,
         min(occurred_at) as first_contact_at,
         count(*) filter (where outcome = 'dissatisfied') as dissatisfied_contacts,
-        min_by(
-            contact_row,
-            (
-                case
-                    when kind = 'complaint' then 1
-                    when outcome = 'dissatisfied' then 2
-                    else 3
-                end,
-                occurred_at,
-                source,
-                interaction_id
-            )
-        ) as index_row
-    from contacts
+        min(index_rank) as index_rank
+    from ranked_contacts
     group by customer_id
+),
+
+-- the index contact: the one with that rank (source and interaction_id break ties: together
+-- they are unique)
+index_pick as (
+    select customer_id, contact_row as index_row
+    from (
+        select
+            c.customer_id,
+            c.contact_row,
+            row_number() over (
+                partition by c.customer_id order by c.source, c.interaction_id
+            ) as tie
+        from ranked_contacts as c
+        inner join contact_totals as t
+            on t.customer_id = c.customer_id and t.index_rank = c.index_rank
+    )
+    where tie = 1
 ),
 
 index_contact as (
@@ -73,8 +92,10 @@ index_contact as (
         c.is_resolved,
         c.touchpoint_id
     from contact_totals as t
+    inner join index_pick as p
+        on p.customer_id = t.customer_id
     inner join contacts as c
-        on c.contact_row = t.index_row
+        on c.contact_row = p.index_row
 ),
 
 -- one row per customer with an order: totals, and orders on or before the index (before it)

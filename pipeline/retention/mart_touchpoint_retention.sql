@@ -26,20 +26,33 @@ orders as (
     where ordered_at <= cast($data_end as timestamp)
 ),
 
--- each customer's first scored contact per touchpoint (source and interaction_id break ties)
+-- each customer's first scored contact per touchpoint (source and interaction_id break ties):
+-- the earliest time by a fixed-size aggregate, then the tie-break among the contacts at that time
+-- (an aggregate keeping text per group cannot spill: it ran out of memory at 50M rows)
+first_times as (
+    select customer_id, touchpoint_id, min(occurred_at) as first_at
+    from contacts
+    group by customer_id, touchpoint_id
+),
+
 firsts as (
-    select customer_id, touchpoint_id, f.occurred_at, f.outcome
+    select customer_id, touchpoint_id, occurred_at, outcome
     from (
         select
-            customer_id,
-            touchpoint_id,
-            min_by(
-                {'occurred_at': occurred_at, 'outcome': outcome},
-                (occurred_at, source, interaction_id)
-            ) as f
-        from contacts
-        group by customer_id, touchpoint_id
+            c.customer_id,
+            c.touchpoint_id,
+            c.occurred_at,
+            c.outcome,
+            row_number() over (
+                partition by c.customer_id, c.touchpoint_id order by c.source, c.interaction_id
+            ) as tie
+        from contacts as c
+        inner join first_times as f
+            on f.customer_id is not distinct from c.customer_id
+            and f.touchpoint_id is not distinct from c.touchpoint_id
+            and f.first_at = c.occurred_at
     )
+    where tie = 1
 ),
 
 -- those followed for the whole window; reordered: an order within it (a semi-join on the

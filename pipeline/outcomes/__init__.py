@@ -19,7 +19,13 @@ import pyarrow as pa
 
 from pipeline.config import RunConfig
 from pipeline.reference import Reference, Scoring, load_reference
-from pipeline.touchpoints import install_macros, load_table, run_sql
+from pipeline.touchpoints import (
+    install_macros,
+    load_table,
+    record_fingerprint,
+    run_sql,
+    stored_fingerprint,
+)
 
 _SQL = Path(__file__).parent
 
@@ -147,8 +153,7 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
         incremental = False
         con.execute("create or replace temp view score_input as select * from interactions")
         con.execute(f"create or replace table interaction_outcomes as {select}", params)
-    con.execute("insert or replace into stage_fingerprints values ('score', ?, ?)",
-                [fingerprint, at])
+    record_fingerprint(con, "score", fingerprint, at)
     (counts,) = run_sql(con, _SQL, "summary")
     return {**counts, "as_of": at, "incremental": incremental}
 
@@ -164,14 +169,8 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, 
 
 def _previous_as_of(con: duckdb.DuckDBPyConnection, fingerprint: str) -> datetime | None:
     """The as-of time of the last score, when it was built from the same inputs and is whole."""
-    stored = con.execute("select fingerprint, as_of from stage_fingerprints where stage = 'score'"
-                         ).fetchall()
-    exists = con.execute("select count(*) from duckdb_tables() where table_name = "
-                         "'interaction_outcomes' and schema_name = 'main' and not temporary"
-                         ).fetchall()[0][0]
-    if not stored or stored[0][0] != fingerprint or stored[0][1] is None or not exists:
-        return None
-    return stored[0][1]
+    stored = stored_fingerprint(con, "score", "interaction_outcomes")
+    return stored[1] if stored is not None and stored[0] == fingerprint else None
 
 
 def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any],

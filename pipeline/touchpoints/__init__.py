@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.config import RunConfig
+from pipeline.db import scalar
 from pipeline.errors import UserError
 from pipeline.reference import UNMAPPED, Catalog, Reference, load_reference
 
@@ -154,7 +156,8 @@ def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
         [select, (_SQL / "macros.sql").read_text(encoding="utf-8"),
          _catalog_rows(ref.catalog)], sort_keys=True, default=str).encode()).hexdigest()
     rebuild = True
-    if _still_built_from(con, "map", fingerprint, "interaction_touchpoints"):
+    stored = stored_fingerprint(con, "map", "interaction_touchpoints")
+    if stored is not None and stored[0] == fingerprint:
         con.execute("""
             create or replace temp view map_input as
             select i.* from interactions i
@@ -162,7 +165,8 @@ def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
         """)
         con.execute(f"insert into interaction_touchpoints {select}")
         # every interaction now has its row; equal counts mean no row outlived its interaction
-        rebuild = _count(con, "interaction_touchpoints") != _count(con, "interactions")
+        rebuild = (scalar(con, "select count(*) from interaction_touchpoints")
+                   != scalar(con, "select count(*) from interactions"))
     if rebuild:
         con.execute("create or replace temp view map_input as select * from interactions")
         con.execute(f"create or replace table interaction_touchpoints as {select}")
@@ -172,23 +176,20 @@ def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
     return {**counts, "coverage_pct": round(100.0 * counts["mapped"] / n, 2) if n else None}
 
 
-def _still_built_from(con: duckdb.DuckDBPyConnection, stage: str, fingerprint: str,
-                      table: str) -> bool:
-    """The stage's table exists and was last built from these inputs (reference data, SQL)."""
-    stored = con.execute("select fingerprint from stage_fingerprints where stage = ?",
-                         [stage]).fetchall()
+def stored_fingerprint(con: duckdb.DuckDBPyConnection, stage: str, table: str
+                       ) -> tuple[str, datetime | None] | None:
+    """(fingerprint, as-of time) the stage's table was last built from, if the table exists."""
     exists = con.execute("select count(*) from duckdb_tables() where table_name = ? "
-                         "and schema_name = 'main' and not temporary", [table]).fetchall()
-    return bool(stored) and stored[0][0] == fingerprint and exists[0][0] == 1
+                         "and schema_name = 'main' and not temporary", [table]).fetchall()[0][0]
+    stored = con.execute("select fingerprint, as_of from stage_fingerprints where stage = ?",
+                         [stage]).fetchall()
+    return stored[0] if stored and exists else None
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"select count(*) from {table}").fetchall()[0][0]
-
-
-def record_fingerprint(con: duckdb.DuckDBPyConnection, stage: str, fingerprint: str) -> None:
-    con.execute("insert or replace into stage_fingerprints values (?, ?, null)",
-                [stage, fingerprint])
+def record_fingerprint(con: duckdb.DuckDBPyConnection, stage: str, fingerprint: str,
+                       as_of: datetime | None = None) -> None:
+    con.execute("insert or replace into stage_fingerprints values (?, ?, ?)",
+                [stage, fingerprint, as_of])
 
 
 def explain(con: duckdb.DuckDBPyConnection, cfg: RunConfig, interaction_id: str) -> str:

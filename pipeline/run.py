@@ -14,7 +14,7 @@ from pipeline.ingest import IngestResult, publish_batch, stage_batch, staging_ar
 from pipeline.marts import build_marts
 from pipeline.outcomes import score_outcomes
 from pipeline.progress import Progress
-from pipeline.report import build_report
+from pipeline.report import PeriodSegments, build_report, period_segments
 from pipeline.report.export import hold_writes, remove_stale_temp_files
 from pipeline.retention import build_retention
 from pipeline.segments import build_segments
@@ -36,13 +36,31 @@ def _build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, An
     return {"segments": build_segments(con, cfg), "marts": build_marts(con, cfg)}
 
 
-def _stages() -> list[tuple[str, Stage]]:
-    """The stages after ingest, in order; each builds its tables inside the run's transaction.
+def _stages(only: tuple[str, ...]) -> list[tuple[str, Stage]]:
+    """The stages after ingest that `only` asks for, in order; each builds its tables inside the
+    run's transaction.
 
     The report builds segments and marts itself, for its period and the one before (for the
-    change columns), so `marts` runs only when asked for on its own."""
-    return [("map", map_touchpoints), ("score", score_outcomes), ("marts", _build_marts),
-            ("retention", build_retention), ("report", build_report)]
+    change columns), so `marts` runs only when asked for on its own. When retention and the
+    report both run, customer_segments is built once, for the report's period, before both."""
+    shared: dict[str, PeriodSegments] = {}
+
+    def segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
+        shared["segments"] = period_segments(con, cfg)
+        return shared["segments"]
+
+    def retention(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
+        return build_retention(con, cfg, segments="segments" not in shared)
+
+    def report(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> Any:
+        return build_report(con, cfg, shared.get("segments"))
+
+    stages: list[tuple[str, Stage]] = [
+        ("map", map_touchpoints), ("score", score_outcomes), ("marts", _build_marts)]
+    if "retention" in only and "report" in only:
+        stages.append(("segments", segments))
+    stages += [("retention", retention), ("report", report)]
+    return [(name, stage) for name, stage in stages if name in only or name == "segments"]
 
 
 ALL_STAGES = ("ingest", "map", "score", "retention", "report")
@@ -80,7 +98,7 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
             if staged is not None:
                 result.ingest = publish_batch(con, cfg, staged)
                 notify("ingest", "end")
-            todo = [(name, stage) for name, stage in _stages() if name in only]
+            todo = _stages(only)
             progress = Progress("run", len(todo), cfg.quiet)
             for name, stage in todo:
                 notify(name, "start")

@@ -66,6 +66,15 @@ def test_first_run_loads_every_source_and_writes_the_report(project: Path, capsy
         assert heading in text
 
 
+def test_retention_and_report_read_the_same_segments(project: Path) -> None:
+    # one customer_segments per run (the report period's window), read by retention as well
+    assert _query(project, "select count(*) from customer_segments")[0][0] > 0
+    differ = _query(project, "select count(*) from mart_customer_retention r "
+                             "left join customer_segments s using (customer_id) "
+                             "where r.segment is distinct from s.segment")
+    assert differ == [(0,)]
+
+
 def test_second_run_changes_nothing_and_writes_the_same_report(project: Path, capsys) -> None:
     before = {t: _query(project, f"select count(*) from {t}")
               for t in ("interactions", "orders", "quarantine", "interaction_outcomes")}
@@ -96,8 +105,8 @@ def test_benchmark_harness_runs(tmp_path: Path) -> None:
     """A tiny run so the harness cannot rot; no timing is asserted."""
     result = bench(3000, incremental=True, data_root=tmp_path / "data", out=tmp_path / "out",
                    increment_rows=500, profile=True)
-    assert [s.stage for s in result.stages] == ["ingest", "map", "score", "retention", "report",
-                                                "commit"]
+    assert [s.stage for s in result.stages] == ["ingest", "map", "score", "segments", "retention",
+                                                "report", "commit"]
     assert result.input_rows > 3000 and result.floor_s > 0 and result.end_to_end_s > 0
     assert result.incremental["rows_read"] > 0
     assert "ratio end-to-end / floor" in render(result)

@@ -38,7 +38,7 @@ from pipeline.report.model import Period, ReportData, SegmentCount, quarter_end
 from pipeline.report.playbook import Playbook, load_playbook
 from pipeline.report.workplan import with_quadrants, work_plan, workplan_table
 from pipeline.retention import TABLES as RETENTION_TABLES
-from pipeline.segments import segment_contacts, segments_from_contacts
+from pipeline.segments import build_segments, segment_contacts, segments_from_contacts
 
 NO_DATA_LABEL = "no-data"
 # Tables the report needs from earlier stages (map, score).
@@ -61,8 +61,38 @@ class ReportResult:
         return [self.pdf, self.workplan_csv, *self.charts, *self.marts]
 
 
-def build_report(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> ReportResult:
-    """Build marts for the report period, then write the PDF and its siblings (see module doc)."""
+@dataclass(frozen=True)
+class PeriodSegments:
+    """customer_segments as built for a report period (see period_segments)."""
+
+    period: Period | None
+    previous: Period | None
+    previous_segments: dict[str, int] | None  # customers per segment over previous's window
+
+
+def period_segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
+    """Settle the report period and build customer_segments over its window (and count the
+    previous period's in the same pass). The runner calls this once, before retention, so
+    retention and the report read the same segments and the join is not done twice."""
+    period, previous = resolve_period(con, cfg)
+    if period is None:  # an empty warehouse: segments over the default window (none)
+        build_segments(con, cfg)
+        return PeriodSegments(None, None, None)
+    periods = [p for p in (previous, period) if p is not None]
+    prev_cfg = _segments_cfg(cfg, previous) if previous is not None else None
+    # one join of interactions and outcomes for both periods' segment windows
+    with segment_contacts(con, [_segments_cfg(cfg, p) for p in periods]):
+        segs = segments_from_contacts(con, _segments_cfg(cfg, period), prev_cfg)
+    return PeriodSegments(period, previous, segs.get("previous_segments"))
+
+
+def build_report(
+    con: duckdb.DuckDBPyConnection, cfg: RunConfig, segments: PeriodSegments | None = None
+) -> ReportResult:
+    """Build marts for the report period, then write the PDF and its siblings (see module doc).
+
+    `segments`: what period_segments returned earlier in the same transaction (customer_segments
+    already built for the period); without it the report builds them."""
     labels = load_labels(cfg.reference_dir, cfg.lang)
     ref = load_reference(cfg.reference_dir)
     playbook = load_playbook(cfg.reference_dir, tuple(t.id for t in ref.catalog.touchpoints))
@@ -71,8 +101,9 @@ def build_report(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> ReportResult
             raise UserError(
                 f"the report needs table {table!r}: run every stage (python -m pipeline run)"
             )
-    period, previous = resolve_period(con, cfg)
-    data = report_data(con, cfg, labels, playbook, period, previous)
+    if segments is None:
+        segments = period_segments(con, cfg)
+    data = report_data(con, cfg, labels, playbook, segments)
     return write_report(con, data, labels, cfg.reports_dir)
 
 
@@ -139,23 +170,15 @@ def _segments_cfg(cfg: RunConfig, period: Period) -> RunConfig:
     return replace(cfg, period_from=seg_from, period_to=period.end.isoformat())
 
 
-def _build_marts(
-    con: duckdb.DuckDBPyConnection, cfg: RunConfig, period: Period, previous: Period | None
-) -> dict[str, int] | None:
-    """Segments over the window ending with the period, then the marts of the period, each in one
-    pass that also covers `previous` (its facts and metrics, int_period_metrics; customers per
-    segment over its window, returned). Leaves the temporary facts for the report's readers."""
-    periods = [p for p in (previous, period) if p is not None]
-    prev_cfg = _segments_cfg(cfg, previous) if previous is not None else None
-    # one join of interactions and outcomes for both periods' segment windows
-    with segment_contacts(con, [_segments_cfg(cfg, p) for p in periods]):
-        segs = segments_from_contacts(con, _segments_cfg(cfg, period), prev_cfg)
+def _build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig, period: Period,
+                 previous: Period | None) -> None:
+    """The marts of the period, in one pass that also covers `previous` (its facts and metrics,
+    int_period_metrics). Leaves the temporary facts for the report's readers."""
     build_marts(
         con,
         replace(cfg, period_from=period.start.isoformat(), period_to=period.end.isoformat()),
         None if previous is None else (previous.start.isoformat(), previous.end.isoformat()),
     )
-    return segs.get("previous_segments")
 
 
 def report_data(
@@ -163,10 +186,11 @@ def report_data(
     cfg: RunConfig,
     labels: Labels,
     playbook: Playbook,
-    period: Period | None,
-    previous: Period | None,
+    segments: PeriodSegments,
 ) -> ReportData:
-    """Everything the document shows, read from marts built for `period` (and `previous`)."""
+    """Everything the document shows, read from marts built for the period of `segments` (and
+    the previous one); customer_segments is already built for it."""
+    period, previous, prev_segs = segments.period, segments.previous, segments.previous_segments
     report_date = cfg.now.date()
     rule = rule_numbers(playbook)
     if period is None:
@@ -190,7 +214,7 @@ def report_data(
         )
     prev_tps = None
     prev_months: list = []
-    prev_segs = _build_marts(con, cfg, period, previous)
+    _build_marts(con, cfg, period, previous)
     if previous is not None:
         prev_tps, prev_months = gather.previous_snapshot(con)
 

@@ -118,11 +118,14 @@ def data_end(con: duckdb.DuckDBPyConnection, cfg: RunConfig, rc: RetentionConfig
     return min(x for x in (end, clock, period_to) if x is not None)
 
 
-def build_retention(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
+def build_retention(
+    con: duckdb.DuckDBPyConnection, cfg: RunConfig, segments: bool = True
+) -> dict[str, Any]:
     """Build every retention table (TABLES); return the groups' counts and the dates used.
 
     Runs after map and score (it reads interaction_outcomes and interaction_touchpoints) and
-    builds customer_segments itself, for the segment column."""
+    builds customer_segments itself, for the segment column, unless `segments` is false (the
+    runner has built them for the report's period already)."""
     rc = load_retention_config(cfg.reference_dir)
     for table in _NEEDS:
         found = con.execute(
@@ -132,7 +135,8 @@ def build_retention(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
             raise UserError(
                 f"retention needs table {table!r}: run every stage (python -m pipeline run)"
             )
-    build_segments(con, cfg)
+    if segments:
+        build_segments(con, cfg)
     end = data_end(con, cfg, rc)
     windows = [
         {"window_days": w, "is_primary": w == rc.primary_window_days} for w in rc.windows_days

@@ -105,6 +105,9 @@ create table if not exists validations (
 create table if not exists stage_fingerprints (
     stage       varchar primary key,
     fingerprint varchar not null,
-    as_of       timestamp            -- score: the clock its outcomes were judged at
+    as_of       timestamp,           -- score: the clock its outcomes were judged at;
+                                     -- retention: the data end it was built to
+    run_id      varchar              -- retention: the run that built it
 );
 alter table stage_fingerprints add column if not exists as_of timestamp;
+alter table stage_fingerprints add column if not exists run_id varchar;

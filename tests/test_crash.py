@@ -165,7 +165,7 @@ def _rounded(value):
     return value
 
 
-VOLATILE = {"run_id", "started_at", "finished_at"}
+VOLATILE = {"run_id", "started_at", "finished_at", "scored_run", "mapped_run"}
 LEDGER = ("runs", "run_files", "validations")  # their run count may differ; compared as totals
 
 

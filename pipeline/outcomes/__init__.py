@@ -148,14 +148,18 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
     fingerprint = _fingerprint(con, select, {k: v for k, v in params.items() if k != "as_of"})
     previous = _previous_as_of(con, fingerprint)
     if previous is not None and previous <= at:
-        incremental = _rescore(con, select, params, previous)
+        incremental = _rescore(con, select, params, previous, cfg.run_id)
     else:
         incremental = False
-        con.execute("create or replace temp view score_input as select * from interactions")
-        con.execute(f"create or replace table interaction_outcomes as {select}", params)
+        _score_all(con, select, params, cfg.run_id)
     record_fingerprint(con, "score", fingerprint, at)
     (counts,) = run_sql(con, _SQL, "summary")
     return {**counts, "as_of": at, "incremental": incremental}
+
+
+# The stored table: the outcome columns, then the run that wrote the row. Part of the
+# fingerprint, so a table from before the stamp is rebuilt, not patched.
+_STAMPED = "select *, cast($run_id as varchar) as scored_run from ({})"
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]) -> str:
@@ -163,7 +167,8 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, 
     refs = {t: con.execute(f"select * from {t} order by all").fetchall()
             for t in ("ref_channel_expectations", "ref_phrases")}
     macros = (_SQL.parent / "touchpoints" / "macros.sql").read_text(encoding="utf-8")
-    doc = json.dumps([select, macros, params, refs], sort_keys=True, default=str)
+    doc = json.dumps([select, _STAMPED, macros, params, refs], sort_keys=True,
+                     default=str)
     return hashlib.sha256(doc.encode()).hexdigest()
 
 
@@ -173,9 +178,19 @@ def _previous_as_of(con: duckdb.DuckDBPyConnection, fingerprint: str) -> datetim
     return stored[1] if stored is not None and stored[0] == fingerprint else None
 
 
+def _score_all(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any],
+               run_id: str) -> None:
+    """Build interaction_outcomes from every interaction; `scored_run`: this run on every row."""
+    con.execute("create or replace temp view score_input as select * from interactions")
+    con.execute(f"create or replace table interaction_outcomes as {_STAMPED.format(select)}",
+                {**params, "run_id": run_id})
+
+
 def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any],
-             previous: datetime) -> bool:
-    """Recompute only the rows a new day or a later clock can change; False if it rebuilt."""
+             previous: datetime, run_id: str) -> bool:
+    """Recompute only the rows a new day or a later clock can change, and replace those whose
+    outcome did change (stamped with this run in `scored_run`, so that later stages can tell
+    which customers to revisit); False if it rebuilt everything."""
     run_sql(con, _SQL, "score_keys", {"previous_as_of": previous,
                                      "repeat_window_days": params["repeat_window_days"]})
     con.execute("""
@@ -183,19 +198,27 @@ def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]
         select i.* from interactions i semi join score_keys k using (source, interaction_id)
     """)
     con.execute(f"create or replace temp table rescored as {select}", params)
+    # the rows that differ from what is stored (new rows included): set difference, NULLs equal
+    con.execute("""
+        create or replace temp table changed as
+        from rescored
+        except
+        select * exclude (scored_run)
+        from interaction_outcomes semi join score_keys using (source, interaction_id)
+    """)
     con.execute("""
         delete from interaction_outcomes o
-        where exists (select 1 from score_keys k
-                      where k.source = o.source and k.interaction_id = o.interaction_id)
+        where exists (select 1 from changed c
+                      where c.source = o.source and c.interaction_id = o.interaction_id)
     """)
-    con.execute("insert into interaction_outcomes select * from rescored")
-    con.execute("drop table rescored")
-    con.execute("drop table score_keys")
+    con.execute("insert into interaction_outcomes select *, cast($run_id as varchar) from changed",
+                {"run_id": run_id})
+    for table in ("changed", "rescored", "score_keys"):
+        con.execute(f"drop table {table}")
     # every interaction has its one row; equal counts mean no row outlived its interaction
     counts = con.execute("select (select count(*) from interaction_outcomes), "
                          "(select count(*) from interactions)").fetchall()[0]
     if counts[0] != counts[1]:
-        con.execute("create or replace temp view score_input as select * from interactions")
-        con.execute(f"create or replace table interaction_outcomes as {select}", params)
+        _score_all(con, select, params, run_id)
         return False
     return True

@@ -17,8 +17,15 @@ the settings of data/reference/retention.yaml (loaded as `ref_retention_windows`
     mart_retention_curves      Kaplan-Meier share reordered by day since the index, per group
     mart_retention_at_risk     customers still followed at each tick day, per group
 
-The contacts they read (interactions with their outcome and touchpoint) are joined once into
-`int_retention_contacts`, a temporary table dropped at the end of the stage.
+What depends only on a customer's own rows is kept between runs: `int_customer_history` (one
+row per customer: contacts, orders, the index contact, orders before and after it),
+`mart_complaint_orders` and `int_touchpoint_firsts` (each customer's first scored contact per
+touchpoint). A run rebuilds them only for the customers a run since the last build touched
+(`retention_scope`: rows loaded, outcomes rescored, interactions mapped, or rows up to a later
+data end); a new catalog, scoring, SQL or window, or an earlier data end, rebuilds everything.
+The other tables are built from those on every run (one row per customer or fewer). The contacts
+(interactions with their outcome and touchpoint) are joined once into `int_retention_contacts`, a
+temporary table over the customers in scope, dropped within the stage.
 
 Definitions (data/reference/README.md, "Retention"):
 - The index interaction, the one a reorder is measured from: a customer's first complaint on
@@ -45,6 +52,8 @@ Definitions (data/reference/README.md, "Retention"):
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,12 +62,13 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.config import RunConfig
+from pipeline.db import scalar
 from pipeline.errors import UserError
 from pipeline.outcomes import utc_naive
 from pipeline.retention.config import RetentionConfig, load_retention_config
 from pipeline.retention.curves import Z95, at_risk_table, curve_rows, fit_curves
 from pipeline.segments import build_segments, period_bound
-from pipeline.touchpoints import load_table, run_sql
+from pipeline.touchpoints import load_table, record_fingerprint, run_sql
 
 _SQL = Path(__file__).parent
 
@@ -144,8 +154,19 @@ def build_retention(
     load_table(con, _SQL, "ref_retention_windows", _WINDOWS, windows)
 
     primary = rc.primary_window_days
-    # the contacts every mart below reads, joined once (a temporary table, dropped at the end)
+    incremental = _open_scope(con, cfg, primary, end)
+    # the contacts the kept tables are built from, joined once (a temporary table)
     run_sql(con, _SQL, "int_retention_contacts", {"data_end": end})
+    for table, params in (
+        ("int_customer_history", {"data_end": end}),
+        ("mart_complaint_orders", {"data_end": end, "window_days": primary}),
+        ("int_touchpoint_firsts", {"data_end": end, "window_days": primary}),
+    ):
+        _keep(con, table, params, incremental)
+    if incremental:
+        run_sql(con, _SQL, "complaint_orders_followed", {"data_end": end})
+    _close_scope(con)
+    record_fingerprint(con, "retention", _fingerprint(con, primary), end, cfg.run_id)
     run_sql(
         con,
         _SQL,
@@ -157,7 +178,6 @@ def build_retention(
         },
     )
     run_sql(con, _SQL, "mart_customer_reorders")
-    run_sql(con, _SQL, "mart_complaint_orders", {"data_end": end, "window_days": primary})
     run_sql(con, _SQL, "mart_retention_windows", {"z": Z95})
     run_sql(con, _SQL, "mart_retention_groups", {"z": Z95})
     run_sql(con, _SQL, "mart_retention")
@@ -173,7 +193,6 @@ def build_retention(
             "min_effect": rc.min_effect_points,
         },
     )
-    con.execute("drop table if exists temp.int_retention_contacts").fetchall()  # read by now
     run_sql(
         con,
         _SQL,
@@ -208,7 +227,98 @@ def build_retention(
     return {
         "data_end": end,
         "window_days": primary,
+        "incremental": incremental,
         "customers": sum(int(g["customers"]) for g in groups),
         "groups": {g["experience"]: int(g["customers"]) for g in groups},
         "claims": dict(claims),
     }
+
+
+# Tables kept between runs, rebuilt per customer (see _open_scope), and what they are built from.
+_KEPT = ("int_customer_history", "mart_complaint_orders", "int_touchpoint_firsts")
+_KEPT_FROM = ("int_retention_contacts", *_KEPT)
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, primary_window_days: int) -> str:
+    """What the kept tables are built from, but the rows: their SQL, the window, and what map and
+    score were built from (a new catalog or scoring rebuilds them, too)."""
+    upstream = con.execute(
+        "select stage, fingerprint from stage_fingerprints where stage in ('map', 'score') "
+        "order by stage"
+    ).fetchall()
+    sql = [(_SQL / f"{name}.sql").read_text(encoding="utf-8") for name in _KEPT_FROM]
+    doc = json.dumps([sql, primary_window_days, upstream], default=str)
+    return hashlib.sha256(doc.encode()).hexdigest()
+
+
+def _open_scope(
+    con: duckdb.DuckDBPyConnection, cfg: RunConfig, primary_window_days: int, end: datetime
+) -> bool:
+    """Point `retention_interactions` and `retention_orders` at the customers to (re)build: only
+    those a run since the last build touched (retention_scope.sql) when the kept tables were
+    built from the same inputs to an earlier or equal data end by a run on record, else everyone.
+    True: incremental."""
+    scope = None
+    stored = con.execute(
+        "select fingerprint, as_of, run_id from stage_fingerprints where stage = 'retention'"
+    ).fetchall()
+    kept = all(_exists(con, table) for table in _KEPT)
+    if stored and kept and stored[0][0] == _fingerprint(con, primary_window_days):
+        _, previous_end, built_by = stored[0]
+        since = con.execute(
+            "select run_id from runs where started_at > "
+            "(select started_at from runs where run_id = $built_by) order by run_id",
+            {"built_by": built_by},
+        ).fetchall()
+        on_record = scalar(con, "select count(*) from runs where run_id = ?", [built_by])
+        if on_record and previous_end is not None and previous_end <= end:
+            runs = [r for (r,) in since] + [cfg.run_id]
+            run_sql(con, _SQL, "retention_scope",
+                    {"runs": runs, "previous_end": previous_end, "data_end": end})
+            scope = "where customer_id in (select customer_id from retention_scope)"
+            # more than half the customers: one pass over everything costs less
+            if 2 * scalar(con, "select count(*) from retention_scope") > scalar(
+                con, "select count(*) from int_customer_history"
+            ):
+                scope = None
+    for view, table in (("retention_interactions", "interactions"), ("retention_orders", "orders")):
+        con.execute(
+            f"create or replace temp view {view} as select * from {table} {scope or ''}"
+        ).fetchall()
+    return scope is not None
+
+
+def _keep(
+    con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any], incremental: bool
+) -> None:
+    """Build a kept table from its select (folder/table.sql), or on an incremental run replace
+    the rows of the customers in retention_scope."""
+    select = (_SQL / f"{table}.sql").read_text(encoding="utf-8")
+    if not incremental:
+        con.execute(f"create or replace table {table} as {select}", params).fetchall()
+        return
+    con.execute(
+        f"delete from {table} where customer_id in (select customer_id from retention_scope)"
+    ).fetchall()
+    con.execute(f"insert into {table} {select}", params).fetchall()
+
+
+def _close_scope(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in (
+        "drop table if exists temp.int_retention_contacts",
+        "drop table if exists temp.retention_scope",
+        "drop view if exists retention_interactions",
+        "drop view if exists retention_orders",
+    ):
+        con.execute(statement).fetchall()
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        scalar(
+            con,
+            "select count(*) from duckdb_tables() where table_name = ? and schema_name = 'main' "
+            "and not temporary",
+            [table],
+        )
+    )

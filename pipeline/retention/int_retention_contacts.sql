@@ -1,7 +1,9 @@
--- int_retention_contacts: one row per interaction of a known customer up to $data_end, with its
--- outcome (key: source, interaction_id), narrowed to what the retention marts read: the joins of
--- interactions, interaction_outcomes and interaction_touchpoints are done once here, not once
--- per mart. A temporary table: built and dropped within the retention stage.
+-- int_retention_contacts: one row per interaction of a customer in the retention scope up to
+-- $data_end, with its outcome (key: source, interaction_id), narrowed to what the retention
+-- tables read: the joins of interactions, interaction_outcomes and interaction_touchpoints are
+-- done once here, not once per table. Reads `retention_interactions`: every interaction, or on
+-- an incremental run those of the customers in `retention_scope`. A temporary table: built and
+-- dropped within the retention stage.
 -- `mapped`: the interaction has a row in interaction_touchpoints (touchpoint_id may still be
 -- null there); marts that need a touchpoint keep only mapped rows.
 create or replace temporary table int_retention_contacts as
@@ -9,7 +11,7 @@ with
 
 interactions as (
     select source, interaction_id, customer_id, occurred_at, lower(trim(kind)) as kind
-    from interactions
+    from retention_interactions
     where customer_id is not null
         and occurred_at <= cast($data_end as timestamp)
 ),

@@ -5,7 +5,10 @@
 -- Before: orders in (occurred_at - $window_days, occurred_at], the same instant counting as
 -- before; after: orders in (occurred_at, occurred_at + $window_days].
 -- Not sorted (millions of rows, and a table has no order): read it with an order by.
-create or replace table mart_complaint_orders as
+-- Kept between runs: an incremental run rebuilds only the complaints of the customers in
+-- `retention_scope` (int_retention_contacts and `retention_orders` hold only theirs), and
+-- complaint_orders_followed moves `followed` on for the others; the caller creates the table
+-- or replaces those customers' rows.
 with
 
 -- contact_row: the row's number in int_retention_contacts, a compact key to group the pairs by
@@ -31,7 +34,7 @@ complaints as not materialized (
 
 orders as (
     select customer_id, ordered_at, amount
-    from orders
+    from retention_orders
     where ordered_at <= cast($data_end as timestamp)
 ),
 

@@ -13,65 +13,11 @@
 create or replace table mart_touchpoint_retention as
 with
 
-contacts as (
-    select customer_id, source, interaction_id, occurred_at, touchpoint_id, outcome
-    from int_retention_contacts
-    where mapped
-        and outcome in ('delighted', 'satisfied', 'dissatisfied')
-),
-
-orders as (
-    select customer_id, ordered_at
-    from orders
-    where ordered_at <= cast($data_end as timestamp)
-),
-
--- each customer's first scored contact per touchpoint (source and interaction_id break ties):
--- the earliest time by a fixed-size aggregate, then the tie-break among the contacts at that time
--- (an aggregate keeping text per group cannot spill: it ran out of memory at 50M rows)
-first_times as (
-    select customer_id, touchpoint_id, min(occurred_at) as first_at
-    from contacts
-    group by customer_id, touchpoint_id
-),
-
-firsts as (
-    select customer_id, touchpoint_id, occurred_at, outcome
-    from (
-        select
-            c.customer_id,
-            c.touchpoint_id,
-            c.occurred_at,
-            c.outcome,
-            row_number() over (
-                partition by c.customer_id, c.touchpoint_id order by c.source, c.interaction_id
-            ) as tie
-        from contacts as c
-        inner join first_times as f
-            on f.customer_id is not distinct from c.customer_id
-            and f.touchpoint_id is not distinct from c.touchpoint_id
-            and f.first_at = c.occurred_at
-    )
-    where tie = 1
-),
-
--- those followed for the whole window; reordered: an order within it (a semi-join on the
--- customer, then the time filter: no pairs are kept)
+-- those followed for the whole window, from each customer's first scored contact there
 followed as (
-    select
-        f.touchpoint_id,
-        f.outcome as outcome,
-        f.customer_id,
-        exists (
-            select 1
-            from orders as o
-            where o.customer_id = f.customer_id
-                and o.ordered_at > f.occurred_at
-                and o.ordered_at <= f.occurred_at + to_days(cast($window_days as integer))
-        ) as reordered
-    from firsts as f
-    where f.occurred_at + to_days(cast($window_days as integer))
-        <= cast($data_end as timestamp)
+    select touchpoint_id, outcome, customer_id, reordered
+    from int_touchpoint_firsts
+    where first_at + to_days(cast($window_days as integer)) <= cast($data_end as timestamp)
 ),
 
 -- one row per touchpoint and outcome: the rate (0-1) and its Wilson bounds, with enough customers
@@ -116,7 +62,7 @@ pivoted as (
         max(w.p) filter (where w.outcome = 'dissatisfied') as p_dis,
         max(w.lo) filter (where w.outcome = 'dissatisfied') as lo_dis,
         max(w.hi) filter (where w.outcome = 'dissatisfied') as hi_dis
-    from (select distinct touchpoint_id from firsts) as t
+    from (select distinct touchpoint_id from int_touchpoint_firsts) as t
     left join wilson as w
         on w.touchpoint_id = t.touchpoint_id
     group by t.touchpoint_id

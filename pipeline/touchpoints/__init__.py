@@ -144,6 +144,11 @@ def _lower(values: tuple[str, ...] | None) -> list[str] | None:
     return None if values is None else [v.strip().lower() for v in values]
 
 
+# The stored table: the mapping's columns, then the run that mapped the row (later stages revisit
+# what a run changed). Part of the fingerprint: a table from before the stamp is rebuilt.
+_STAMPED = "select *, cast($run_id as varchar) as mapped_run from ({})"
+
+
 def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
     """Build `interaction_touchpoints`; return counts including `unmapped` and coverage (%).
 
@@ -153,7 +158,7 @@ def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
     install_catalog(con, ref.catalog)
     select = (_SQL / "interaction_touchpoints.sql").read_text(encoding="utf-8")
     fingerprint = hashlib.sha256(json.dumps(
-        [select, (_SQL / "macros.sql").read_text(encoding="utf-8"),
+        [select, _STAMPED, (_SQL / "macros.sql").read_text(encoding="utf-8"),
          _catalog_rows(ref.catalog)], sort_keys=True, default=str).encode()).hexdigest()
     rebuild = True
     stored = stored_fingerprint(con, "map", "interaction_touchpoints")
@@ -163,13 +168,15 @@ def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
             select i.* from interactions i
             anti join interaction_touchpoints t using (source, interaction_id)
         """)
-        con.execute(f"insert into interaction_touchpoints {select}")
+        con.execute(f"insert into interaction_touchpoints {_STAMPED.format(select)}",
+                    {"run_id": cfg.run_id})
         # every interaction now has its row; equal counts mean no row outlived its interaction
         rebuild = (scalar(con, "select count(*) from interaction_touchpoints")
                    != scalar(con, "select count(*) from interactions"))
     if rebuild:
         con.execute("create or replace temp view map_input as select * from interactions")
-        con.execute(f"create or replace table interaction_touchpoints as {select}")
+        con.execute("create or replace table interaction_touchpoints as "
+                    f"{_STAMPED.format(select)}", {"run_id": cfg.run_id})
     record_fingerprint(con, "map", fingerprint)
     (counts,) = run_sql(con, _SQL, "summary")
     n = counts["interactions"]
@@ -187,9 +194,9 @@ def stored_fingerprint(con: duckdb.DuckDBPyConnection, stage: str, table: str
 
 
 def record_fingerprint(con: duckdb.DuckDBPyConnection, stage: str, fingerprint: str,
-                       as_of: datetime | None = None) -> None:
-    con.execute("insert or replace into stage_fingerprints values (?, ?, ?)",
-                [stage, fingerprint, as_of])
+                       as_of: datetime | None = None, run_id: str | None = None) -> None:
+    con.execute("insert or replace into stage_fingerprints (stage, fingerprint, as_of, run_id) "
+                "values (?, ?, ?, ?)", [stage, fingerprint, as_of, run_id])
 
 
 def explain(con: duckdb.DuckDBPyConnection, cfg: RunConfig, interaction_id: str) -> str:

@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 from pipeline.config import RunConfig
-from pipeline.marts import MARTS, build_marts, drop_facts, touchpoint_table
+from pipeline.marts import MARTS, build_marts, touchpoint_table
 from pipeline.outcomes import score_outcomes
 from pipeline.segments import build_segments
 from pipeline.touchpoints import map_touchpoints
@@ -250,7 +250,7 @@ def test_one_pass_for_two_periods_equals_two_separate_builds(con, add_interactio
     assert _rows(con, "select distinct segment from int_interaction_facts where not in_period") == [
         (None,)
     ]
-    drop_facts(con)
+    # kept in the warehouse, not temporary: the report reads them, and may reuse them
     assert _rows(
         con, "select count(*) from duckdb_tables() where table_name like 'int_%' and temporary"
     ) == [(0,)]

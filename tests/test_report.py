@@ -35,7 +35,7 @@ from pypdf import PdfReader
 from pipeline import paths
 from pipeline.config import RunConfig
 from pipeline.errors import UserError
-from pipeline.marts import MARTS, build_marts, drop_facts
+from pipeline.marts import MARTS, build_marts
 from pipeline.outcomes import score_outcomes
 from pipeline.report import build_report, gather, resolve_period
 from pipeline.report.export import FORMULA_STARTS, csv_bytes, safe_cell
@@ -262,7 +262,6 @@ def test_expected_hours_are_the_medians_of_the_period_contacts(reports, warehous
     assert not _mart(
         warehouse, "select * from duckdb_tables() where table_name = 'report_expected'"
     )
-    drop_facts(warehouse)
 
 
 # --- the document ------------------------------------------------------------------------------

@@ -564,10 +564,11 @@ def test_report_reads_the_touchpoint_behaviour(sample_warehouse, tmp_path):
     from pipeline.report.workplan import importance_basis
     from pipeline.touchpoints import run_sql
 
-    con = duckdb.connect(str(sample_warehouse), read_only=True)
+    shutil.copy(sample_warehouse, tmp_path / "w.duckdb")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
-        # the report's temporary facts (all data, no previous period), then what touchpoints()
-        # reads from them
+        # the report's facts (all data, no previous period), then what touchpoints() reads from
+        # them
         run_sql(con, MARTS_SQL, "int_interaction_facts", {
             "period_from": None, "period_to": None, "previous_from": None, "previous_to": None})
         gather.expected_hours(con)

@@ -303,6 +303,7 @@ def test_one_pass_for_two_windows_equals_two_separate_builds(con, add_interactio
     assert both["previous_segments"] == before
     assert before != alone["segments"]
     assert "previous_segments" not in alone
+    # the windows are kept (not temporary): the report reuses them when nothing changed
     assert con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'int_customer_windows'"
-    ).fetchall() == [(0,)]
+        "select temporary from duckdb_tables() where table_name = 'int_customer_windows'"
+    ).fetchall() == [(False,)]

@@ -1,10 +1,11 @@
 """Marts: metrics per touchpoint, channel, segment and month, for the report and Parquet export.
 
-Builds `int_interaction_facts` (temporary: one narrow row per interaction in the report period,
-and in the period before when one is given, so both come from one join), `int_period_metrics`
-(temporary: every grain of both periods at once, each metric defined once), then
-`int_mart_metrics` and `int_mart_reasons` for the report period, then one table per mart named in
-MARTS. Runs after map, score and segments. `drop_facts` drops the temporary tables.
+Builds `int_interaction_facts` (one narrow row per interaction in the report period, and in the
+period before when one is given, so both come from one join), `int_period_metrics` (every grain
+of both periods at once, each metric defined once), then `int_mart_metrics` and
+`int_mart_reasons` for the report period, then one table per mart named in MARTS. Runs after map,
+score and segments. The intermediate tables stay in the warehouse: the report reads them, and a
+run that changes nothing in its periods reuses them all (pipeline.report.period_segments).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import duckdb
 
 from pipeline.config import RunConfig
 from pipeline.segments import period_bound
-from pipeline.touchpoints import run_sql
+from pipeline.touchpoints import forget_fingerprint, run_sql
 
 _SQL = Path(__file__).parent
 
@@ -39,7 +40,6 @@ _INTERMEDIATE = (
     "int_mart_metrics",
     "int_mart_reasons",
 )
-_TEMPORARY = ("int_interaction_facts", "int_period_metrics")
 
 
 def build_marts(
@@ -58,16 +58,11 @@ def build_marts(
         else None,
         "previous_to": period_bound("previous_to", previous[1], end=True) if previous else None,
     }
+    forget_fingerprint(con, "report")  # the report's kept inputs are being replaced
     run_sql(con, _SQL, "int_interaction_facts", params)
     for table in _INTERMEDIATE[1:] + MARTS:
         run_sql(con, _SQL, table)
     return {table: _count(con, table) for table in MARTS}
-
-
-def drop_facts(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the temporary tables build_marts leaves for the report (facts, period metrics)."""
-    for table in _TEMPORARY:  # a fixed set of names
-        con.execute(f'drop table if exists temp."{table}"').fetchall()
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -2,8 +2,8 @@
 -- its dimensions): grain = touchpoint | channel | segment | month | touchpoint_month; in_period:
 -- false for the period before the report's (int_interaction_facts). Each metric is defined once,
 -- here; the README of data/reference gives the one-line definitions. Percentages are 0-100.
--- A temporary table: int_mart_metrics is its report period, the previous snapshot the rest.
-create or replace temp table int_period_metrics as
+-- Kept in the warehouse: int_mart_metrics is its report period, the previous snapshot the rest.
+create or replace table int_period_metrics as
 with
 
 facts as (

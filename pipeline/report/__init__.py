@@ -19,15 +19,17 @@ The only clock in the document is cfg.now (the report date): same data, same cfg
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
 
 from pipeline.config import RunConfig
 from pipeline.errors import UserError
-from pipeline.marts import MARTS, build_marts, drop_facts
+from pipeline.marts import MARTS, build_marts
 from pipeline.reference import load_reference
 from pipeline.report import gather, privacy
 from pipeline.report.charts import Chart, build_charts
@@ -38,7 +40,14 @@ from pipeline.report.model import Period, ReportData, SegmentCount, quarter_end
 from pipeline.report.playbook import Playbook, load_playbook
 from pipeline.report.workplan import with_quadrants, work_plan, workplan_table
 from pipeline.retention import TABLES as RETENTION_TABLES
-from pipeline.segments import build_segments, segment_contacts, segments_from_contacts
+from pipeline.segments import (
+    analysis_window,
+    build_segments,
+    previous_segments,
+    segment_contacts,
+    segments_from_contacts,
+)
+from pipeline.touchpoints import record_fingerprint, runs_since
 
 NO_DATA_LABEL = "no-data"
 # Tables the report needs from earlier stages (map, score).
@@ -63,27 +72,79 @@ class ReportResult:
 
 @dataclass(frozen=True)
 class PeriodSegments:
-    """customer_segments as built for a report period (see period_segments)."""
+    """customer_segments as built (or kept) for a report period (see period_segments)."""
 
     period: Period | None
     previous: Period | None
     previous_segments: dict[str, int] | None  # customers per segment over previous's window
+    kept: bool = False  # the segments, facts and marts of the period stand as an earlier run built
+    fingerprint: str | None = None  # what they are built from, recorded once the marts are built
+
+
+# What the report builds before it reads (kept between runs), and what they are built from.
+_KEPT = ("customer_segments", "int_customer_windows", "int_interaction_facts",
+         "int_period_metrics", "int_mart_metrics", "int_mart_reasons", *MARTS)
+_BUILT_FROM = (Path(__file__).parents[1] / "segments", Path(__file__).parents[1] / "marts")
 
 
 def period_segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
     """Settle the report period and build customer_segments over its window (and count the
     previous period's in the same pass). The runner calls this once, before retention, so
-    retention and the report read the same segments and the join is not done twice."""
+    retention and the report read the same segments and the join is not done twice.
+
+    When the tables an earlier run built for the same period and settings are all there, and no
+    run since loaded, rescored or mapped an interaction inside the windows they cover, they are
+    kept as they are (a new day after the period changes none of them)."""
     period, previous = resolve_period(con, cfg)
     if period is None:  # an empty warehouse: segments over the default window (none)
         build_segments(con, cfg)
         return PeriodSegments(None, None, None)
     periods = [p for p in (previous, period) if p is not None]
-    prev_cfg = _segments_cfg(cfg, previous) if previous is not None else None
+    seg_cfgs = [_segments_cfg(cfg, p) for p in periods]
+    scoring = load_reference(cfg.reference_dir).scoring
+    windows = [analysis_window(con, c, scoring) for c in seg_cfgs]
+    span = (min([w[0] for w in windows] + [datetime.combine(periods[0].start, time.min)]),
+            max([w[1] for w in windows] + [datetime.combine(period.end, time.max)]))
+    fingerprint = _inputs_fingerprint(con, cfg, periods, windows)
+    if _inputs_unchanged(con, cfg, fingerprint, span):
+        prev = previous_segments(con) if previous is not None else None
+        return PeriodSegments(period, previous, prev, kept=True, fingerprint=fingerprint)
+    prev_cfg = seg_cfgs[0] if previous is not None else None
     # one join of interactions and outcomes for both periods' segment windows
-    with segment_contacts(con, [_segments_cfg(cfg, p) for p in periods]):
-        segs = segments_from_contacts(con, _segments_cfg(cfg, period), prev_cfg)
-    return PeriodSegments(period, previous, segs.get("previous_segments"))
+    with segment_contacts(con, seg_cfgs):
+        segs = segments_from_contacts(con, seg_cfgs[-1], prev_cfg)
+    return PeriodSegments(period, previous, segs.get("previous_segments"),
+                          fingerprint=fingerprint)
+
+
+def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, cfg: RunConfig, periods: list[Period],
+                        windows: list[tuple]) -> str:
+    """The settings the kept tables are built from: periods, windows, the SQL of segments and
+    marts, every reference file, and what map and score were built from."""
+    upstream = con.execute("select stage, fingerprint from stage_fingerprints "
+                           "where stage in ('map', 'score') order by stage").fetchall()
+    files = [(f.name, f.read_bytes().hex()) for d in _BUILT_FROM for f in sorted(d.glob("*.sql"))]
+    reference = [(str(f.relative_to(cfg.reference_dir)), f.read_bytes().hex())
+                 for f in sorted(Path(cfg.reference_dir).rglob("*")) if f.is_file()]
+    doc = json.dumps([[(p.start, p.end) for p in periods], windows, files, reference, upstream],
+                     default=str)
+    return hashlib.sha256(doc.encode()).hexdigest()
+
+
+def _inputs_unchanged(con: duckdb.DuckDBPyConnection, cfg: RunConfig, fingerprint: str,
+                      span: tuple[datetime, datetime]) -> bool:
+    stored = con.execute("select fingerprint, run_id from stage_fingerprints "
+                         "where stage = 'report'").fetchall()
+    if not stored or stored[0][0] != fingerprint:
+        return False
+    if not all(gather.table_exists(con, t) for t in _KEPT):
+        return False
+    runs = runs_since(con, stored[0][1], cfg.run_id)
+    if runs is None:
+        return False
+    (row,) = gather.query(con, "inputs_changed",
+                          {"runs": runs, "span_from": span[0], "span_to": span[1]})
+    return row["changed"] == 0
 
 
 def build_report(
@@ -214,7 +275,9 @@ def report_data(
         )
     prev_tps = None
     prev_months: list = []
-    _build_marts(con, cfg, period, previous)
+    if not segments.kept:
+        _build_marts(con, cfg, period, previous)
+        record_fingerprint(con, "report", segments.fingerprint, run_id=cfg.run_id)
     if previous is not None:
         prev_tps, prev_months = gather.previous_snapshot(con)
 
@@ -255,7 +318,6 @@ def report_data(
         rule=rule,
         examples=privacy.examples(con, labels.lang) if cfg.examples else [],
     )
-    drop_facts(con)
     return data
 
 

@@ -68,7 +68,7 @@ from pipeline.outcomes import utc_naive
 from pipeline.retention.config import RetentionConfig, load_retention_config
 from pipeline.retention.curves import Z95, at_risk_table, curve_rows, fit_curves
 from pipeline.segments import build_segments, period_bound
-from pipeline.touchpoints import load_table, record_fingerprint, run_sql
+from pipeline.touchpoints import load_table, record_fingerprint, run_sql, runs_since
 
 _SQL = Path(__file__).parent
 
@@ -265,14 +265,8 @@ def _open_scope(
     kept = all(_exists(con, table) for table in _KEPT)
     if stored and kept and stored[0][0] == _fingerprint(con, primary_window_days):
         _, previous_end, built_by = stored[0]
-        since = con.execute(
-            "select run_id from runs where started_at > "
-            "(select started_at from runs where run_id = $built_by) order by run_id",
-            {"built_by": built_by},
-        ).fetchall()
-        on_record = scalar(con, "select count(*) from runs where run_id = ?", [built_by])
-        if on_record and previous_end is not None and previous_end <= end:
-            runs = [r for (r,) in since] + [cfg.run_id]
+        runs = runs_since(con, built_by, cfg.run_id)
+        if runs is not None and previous_end is not None and previous_end <= end:
             run_sql(con, _SQL, "retention_scope",
                     {"runs": runs, "previous_end": previous_end, "data_end": end})
             scope = "where customer_id in (select customer_id from retention_scope)"

@@ -1,8 +1,9 @@
 """Segments: the guide's four kinds of complaining customer, per customer over the analysis window.
 
 Builds `customer_segments` (one row per customer) from `interactions`, `interaction_outcomes` and
-`interaction_touchpoints`, through the temporary `int_segment_contacts` and `int_customer_windows`
-(which can also count a second window, the report's previous period's, in the same pass), with
+`interaction_touchpoints`, through the temporary `int_segment_contacts` and the kept
+`int_customer_windows` (which can also count a second window, the report's previous period's, in
+the same pass), with
 thresholds and the recommended handling (en, ms) from data/reference/scoring.yaml, loaded as
 `ref_segments`. Runs after map and score.
 """
@@ -22,7 +23,7 @@ from pipeline.config import RunConfig
 from pipeline.errors import UserError
 from pipeline.outcomes import as_of
 from pipeline.reference import Reference, Scoring, load_reference
-from pipeline.touchpoints import load_table, run_sql
+from pipeline.touchpoints import forget_fingerprint, load_table, run_sql
 
 _SQL = Path(__file__).parent
 
@@ -120,6 +121,7 @@ def segments_from_contacts(
 
     With `previous`, the same pass also counts customers per segment over previous's window
     (result["previous_segments"]); customer_segments holds cfg's window only."""
+    forget_fingerprint(con, "report")  # the report's kept inputs are being replaced
     ref = load_reference(cfg.reference_dir)
     install_segments_reference(con, ref)
     start, end, recent_from = analysis_window(con, cfg, ref.scoring)
@@ -146,8 +148,12 @@ def segments_from_contacts(
     }
     if previous:
         result["previous_segments"] = _per_segment(con, previous=True)
-    con.execute("drop table temp.int_customer_windows").fetchall()
     return result
+
+
+def previous_segments(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Customers per segment over the previous window of the last segments_from_contacts."""
+    return _per_segment(con, previous=True)
 
 
 def _per_segment(con: duckdb.DuckDBPyConnection, previous: bool) -> dict[str, int]:

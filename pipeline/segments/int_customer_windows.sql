@@ -4,9 +4,10 @@
 -- segment. Both windows come from one pass over int_segment_contacts. Segments are tried in order,
 -- the first that fits wins: once_loyal_now_upset (a loyal history outweighs a recent run of low
 -- ratings), active_hater, extreme_critic, still_passionate, else other. Shares are over scored
--- contacts (outcome other than unscored). Window ends are inclusive. A temporary table:
--- customer_segments and the summaries read it.
-create or replace temp table int_customer_windows as
+-- contacts (outcome other than unscored). Window ends are inclusive. Kept in the warehouse:
+-- customer_segments and the summaries read it, and a run that changes nothing in the windows
+-- reuses it (pipeline.report.period_segments).
+create or replace table int_customer_windows as
 with
 
 -- each window's rows of int_segment_contacts (which may cover a longer span); a contact in both

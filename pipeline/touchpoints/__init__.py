@@ -199,6 +199,23 @@ def record_fingerprint(con: duckdb.DuckDBPyConnection, stage: str, fingerprint: 
                 "values (?, ?, ?, ?)", [stage, fingerprint, as_of, run_id])
 
 
+def forget_fingerprint(con: duckdb.DuckDBPyConnection, stage: str) -> None:
+    """The stage's tables are being rebuilt some other way: its next run starts afresh."""
+    con.execute("delete from stage_fingerprints where stage = ?", [stage]).fetchall()
+
+
+def runs_since(con: duckdb.DuckDBPyConnection, built_by: str | None, current: str
+               ) -> list[str] | None:
+    """The runs after `built_by` (in `runs`), and `current`: those whose rows a stage built by
+    `built_by` has not seen. None when built_by is not on record (build everything)."""
+    if built_by is None or not scalar(con, "select count(*) from runs where run_id = ?",
+                                      [built_by]):
+        return None
+    later = con.execute("select run_id from runs where started_at > (select started_at from runs "
+                        "where run_id = ?) order by run_id", [built_by]).fetchall()
+    return [r for (r,) in later] + [current]
+
+
 def explain(con: duckdb.DuckDBPyConnection, cfg: RunConfig, interaction_id: str) -> str:
     """Which rule maps the interaction(s) with this id, and why each earlier rule did not."""
     ref = load_reference(cfg.reference_dir)

@@ -242,7 +242,7 @@ def test_expected_hours_are_the_medians_of_the_period_contacts(reports, warehous
         r["key"]: r["hours"] for r in _mart(warehouse, direct.format(key="lower(trim(i.channel))"))
     }
     assert by_tp["delivery"] == 24 and set(by_channel) == {"phone", "web"}
-    # the report drops its temporary facts; build them again for the period (and the one before)
+    # the facts for the period (and the one before), as the report builds them
     build_marts(
         warehouse,
         RunConfig(now=NOW, period_from="2024-07-01", period_to="2024-09-30"),

@@ -28,8 +28,6 @@ grouped as (
         count(promise_kept) as promises,
         count(*) filter (where promise_kept) as promises_kept,
         count(ttr_hours) as resolved_timed,
-        percentile_cont(0.5) within group (order by ttr_hours) as median_ttr_hours,
-        percentile_cont(0.9) within group (order by ttr_hours) as p90_ttr_hours,
         count(first_contact_resolution) as fcr_known,
         count(*) filter (where first_contact_resolution) as fcr,
         count(repeat_contact) as repeat_known,
@@ -45,6 +43,99 @@ grouped as (
         (in_period, month),
         (in_period, touchpoint_id, month)
     )
+),
+
+-- The median and 90th percentile of ttr_hours per group as percentile_cont defines them (sorted
+-- values v[0..n-1], rn = (n - 1) * p: v[floor(rn)] + (v[ceil(rn)] - v[floor(rn)]) *
+-- (rn - floor(rn))), from each group's distinct values and their counts. A percentile aggregate
+-- keeps every value of its group in memory and cannot spill (it ran out of memory at 50M rows);
+-- counting values is an aggregate that spills, and the distinct values are far fewer than rows.
+-- ttr_hours has 4 decimals, so both are exact at 5: rounded there, the last bits of the
+-- interpolation (which differ between engines) do not show.
+ttr_values as (
+    select
+        grouping(touchpoint_id, channel, segment, month) as grouping_id,
+        in_period,
+        touchpoint_id,
+        channel,
+        segment,
+        month,
+        ttr_hours,
+        count(*) as n
+    from facts
+    where ttr_hours is not null
+    group by grouping sets (
+        (in_period, touchpoint_id, ttr_hours),
+        (in_period, channel, ttr_hours),
+        (in_period, segment, ttr_hours),
+        (in_period, month, ttr_hours),
+        (in_period, touchpoint_id, month, ttr_hours)
+    )
+),
+
+-- upto: how many values of the group are at or below this one; rank positions as doubles, as
+-- percentile_cont computes them
+ttr_ranked as (
+    select
+        *,
+        sum(n) over (
+            partition by grouping_id, in_period, touchpoint_id, channel, segment, month
+            order by ttr_hours
+            rows between unbounded preceding and current row
+        ) as upto,
+        cast(
+            sum(n) over (
+                partition by grouping_id, in_period, touchpoint_id, channel, segment, month
+            ) - 1 as double
+        ) as last_rank
+    from ttr_values
+),
+
+-- the value at rank k (0-based) is the smallest whose upto exceeds k
+ttr_bounds as (
+    select
+        grouping_id,
+        in_period,
+        touchpoint_id,
+        channel,
+        segment,
+        month,
+        max(last_rank * cast(0.5 as double)) as rn50,
+        min(ttr_hours) filter (where upto > floor(last_rank * cast(0.5 as double))) as lo50,
+        min(ttr_hours) filter (where upto > ceil(last_rank * cast(0.5 as double))) as hi50,
+        max(last_rank * cast(0.9 as double)) as rn90,
+        min(ttr_hours) filter (where upto > floor(last_rank * cast(0.9 as double))) as lo90,
+        min(ttr_hours) filter (where upto > ceil(last_rank * cast(0.9 as double))) as hi90
+    from ttr_ranked
+    group by grouping_id, in_period, touchpoint_id, channel, segment, month
+),
+
+ttr_percentiles as (
+    select
+        grouping_id,
+        in_period,
+        touchpoint_id,
+        channel,
+        segment,
+        month,
+        round(lo50 + (hi50 - lo50) * (rn50 - floor(rn50)), 5) as median_ttr_hours,
+        round(lo90 + (hi90 - lo90) * (rn90 - floor(rn90)), 5) as p90_ttr_hours
+    from ttr_bounds
+),
+
+with_percentiles as (
+    select
+        g.*,
+        p.median_ttr_hours,
+        p.p90_ttr_hours
+    from grouped as g
+    left join ttr_percentiles as p
+        on p.grouping_id = g.grouping_id
+        and p.in_period = g.in_period
+        and p.touchpoint_id is not distinct from g.touchpoint_id
+        and p.channel is not distinct from g.channel
+        and p.segment is not distinct from g.segment
+        and p.month is not distinct from g.month
 ),
 
 final as (
@@ -86,7 +177,7 @@ final as (
         solved,
         100.0 * reopens / nullif(solved, 0) as reopen_pct,
         phrase_interactions
-    from grouped
+    from with_percentiles
 )
 
 select * from final

@@ -11,14 +11,57 @@ expected as (
     where in_period
 ),
 
-grouped as (
+-- The median as percentile_cont / median define it (sorted values v[0..n-1], rn = (n - 1) / 2:
+-- v[floor(rn)] + (v[ceil(rn)] - v[floor(rn)]) * (rn - floor(rn))), from each group's distinct
+-- values and their counts: a median aggregate keeps every value in memory and cannot spill;
+-- counting values spills. Hours have 4 decimals, so the median is exact at 5 (rounded there).
+-- A group whose contacts have no expected hours keeps its row, with no median.
+counted as (
     select
         grouping(touchpoint_id, channel) as grouping_id,
         touchpoint_id,
         channel,
-        median(expected_hours) as median_expected_hours
+        expected_hours,
+        count(*) as n
     from expected
-    group by grouping sets ((touchpoint_id), (channel))
+    group by grouping sets ((touchpoint_id, expected_hours), (channel, expected_hours))
+),
+
+ranked as (
+    select
+        *,
+        sum(case when expected_hours is not null then n else 0 end) over (
+            partition by grouping_id, touchpoint_id, channel
+            order by expected_hours nulls last
+            rows between unbounded preceding and current row
+        ) as upto,
+        cast(
+            sum(case when expected_hours is not null then n else 0 end) over (
+                partition by grouping_id, touchpoint_id, channel
+            ) - 1 as double
+        ) * cast(0.5 as double) as rn
+    from counted
+),
+
+bounds as (
+    select
+        grouping_id,
+        touchpoint_id,
+        channel,
+        max(rn) as rn,
+        min(expected_hours) filter (where upto > floor(rn)) as lo,
+        min(expected_hours) filter (where upto > ceil(rn)) as hi
+    from ranked
+    group by grouping_id, touchpoint_id, channel
+),
+
+grouped as (
+    select
+        grouping_id,
+        touchpoint_id,
+        channel,
+        round(lo + (hi - lo) * (rn - floor(rn)), 5) as median_expected_hours
+    from bounds
 ),
 
 final as (

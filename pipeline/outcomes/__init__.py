@@ -192,16 +192,19 @@ def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]
     outcome did change (stamped with this run in `scored_run`, so that later stages can tell
     which customers to revisit); False if it rebuilt everything."""
     run_sql(con, _SQL, "score_keys", {"previous_as_of": previous,
-                                     "repeat_window_days": params["repeat_window_days"]})
+                                     "repeat_window_days": params["repeat_window_days"],
+                                     "resolution_kinds": params["resolution_kinds"]})
     con.execute("""
         create or replace temp view score_input as
         select i.* from interactions i semi join score_keys k using (source, interaction_id)
     """)
     con.execute(f"create or replace temp table rescored as {select}", params)
-    # the rows that differ from what is stored (new rows included): set difference, NULLs equal
+    # the targets that differ from what is stored (new rows included): set difference, NULLs
+    # equal; the context rows were scored without their own next contact, and are not kept
     con.execute("""
         create or replace temp table changed as
-        from rescored
+        select r.* from rescored r
+        semi join (select * from score_keys where target) k using (source, interaction_id)
         except
         select * exclude (scored_run)
         from interaction_outcomes semi join score_keys using (source, interaction_id)

@@ -111,7 +111,7 @@ def segment_contacts(con: duckdb.DuckDBPyConnection, cfgs: Sequence[RunConfig]) 
     span = {"window_from": min(w[0] for w in windows), "window_to": max(w[1] for w in windows)}
     run_sql(con, _SQL, "int_segment_contacts", span)
     yield
-    con.execute("drop table temp.int_segment_contacts").fetchall()
+    con.execute("drop table int_segment_contacts").fetchall()
 
 
 def segments_from_contacts(

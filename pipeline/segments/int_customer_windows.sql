@@ -55,17 +55,16 @@ counts as (
     group by previous, customer_id
 ),
 
--- touchpoints of complaints: the touchpoint lookup is needed for complaints only
+-- the touchpoints complained about: distinct by a group-by, then counted (a distinct aggregate
+-- over millions of customers ran out of memory at 50M rows; a group-by spills)
 complaint_touchpoints as (
-    select
-        c.previous,
-        c.customer_id,
-        count(distinct t.touchpoint_id) as complaint_touchpoints
-    from contacts as c
-    inner join interaction_touchpoints as t
-        on t.source = c.source and t.interaction_id = c.interaction_id
-    where c.kind = 'complaint' and t.touchpoint_id <> 'unmapped'
-    group by c.previous, c.customer_id
+    select previous, customer_id, count(*) as complaint_touchpoints
+    from (
+        select distinct previous, customer_id, complaint_touchpoint_id
+        from contacts
+        where complaint_touchpoint_id <> 'unmapped'
+    )
+    group by previous, customer_id
 ),
 
 final as (

@@ -1,7 +1,9 @@
 -- int_segment_contacts: one row per interaction of a known customer in the window, with an outcome
 -- (key: source, interaction_id): only the columns customer_segments counts. Window ends are
--- inclusive. A temporary table: customer_segments reads it more than once, and it is dropped after.
-create or replace temp table int_segment_contacts as
+-- inclusive. A plain table, written and dropped within the run (customer_segments reads it more
+-- than once): stored compressed and paged from disk, where a temporary table of 35M rows at 50M
+-- held the memory the next statements needed.
+create or replace table int_segment_contacts as
 with
 
 window_interactions as (
@@ -26,10 +28,14 @@ final as (
         i.kind,
         o.outcome,
         o.dissatisfied_cause,
-        o.promise_kept and round(i.rating) between 1 and 5 as rated_promise_kept
+        o.promise_kept and round(i.rating) between 1 and 5 as rated_promise_kept,
+        -- complaints only: the extreme-critic rule counts the touchpoints complained about
+        case when i.kind = 'complaint' then t.touchpoint_id end as complaint_touchpoint_id
     from window_interactions as i
     inner join interaction_outcomes as o
         on o.source = i.source and o.interaction_id = i.interaction_id
+    left join interaction_touchpoints as t
+        on t.source = i.source and t.interaction_id = i.interaction_id
 )
 
 select * from final

@@ -550,3 +550,21 @@ def test_retention_section_reads_the_retention_mart_once_it_exists(warehouse, tm
         assert "Complaint unresolved 10 2 20% 6% – 51%" in text
     finally:
         warehouse.execute("drop table mart_retention").fetchall()
+
+
+def test_parquet_export_streams_in_row_groups_and_keeps_order(tmp_path, monkeypatch):
+    """A mart is written batch by batch (bounded memory), sorted, every row once."""
+    import pyarrow.parquet as pq
+
+    from pipeline.report import export
+
+    monkeypatch.setattr(export, "_PARQUET_BATCH", 1000)
+    con = duckdb.connect()
+    con.execute("create table t as "
+                "select (i * 7919) % 2500 as k, 'x' || i as v from range(2500) r(i)")
+    path = export.write_parquet(con, "t", tmp_path / "t.parquet")
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_rows == 2500 and meta.num_row_groups == 3
+    assert pq.read_table(path).to_pylist() == [
+        {"k": k, "v": v} for k, v in con.execute("select * from t order by all").fetchall()
+    ]

@@ -47,7 +47,12 @@ from pipeline.segments import (
     segment_contacts,
     segments_from_contacts,
 )
-from pipeline.touchpoints import record_fingerprint, runs_since
+from pipeline.touchpoints import (
+    record_fingerprint,
+    run_changes,
+    runs_since,
+    upstream_fingerprints,
+)
 
 NO_DATA_LABEL = "no-data"
 # Tables the report needs from earlier stages (map, score).
@@ -121,8 +126,7 @@ def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, cfg: RunConfig, periods:
                         windows: list[tuple]) -> str:
     """The settings the kept tables are built from: periods, windows, the SQL of segments and
     marts, every reference file, and what map and score were built from."""
-    upstream = con.execute("select stage, fingerprint from stage_fingerprints "
-                           "where stage in ('map', 'score') order by stage").fetchall()
+    upstream = upstream_fingerprints(con)
     files = [(f.name, f.read_bytes().hex()) for d in _BUILT_FROM for f in sorted(d.glob("*.sql"))]
     reference = [(str(f.relative_to(cfg.reference_dir)), f.read_bytes().hex())
                  for f in sorted(Path(cfg.reference_dir).rglob("*")) if f.is_file()]
@@ -142,8 +146,9 @@ def _inputs_unchanged(con: duckdb.DuckDBPyConnection, cfg: RunConfig, fingerprin
     runs = runs_since(con, stored[0][1], cfg.run_id)
     if runs is None:
         return False
-    (row,) = gather.query(con, "inputs_changed",
-                          {"runs": runs, "span_from": span[0], "span_to": span[1]})
+    run_changes(con, runs)
+    (row,) = gather.query(con, "inputs_changed", {"span_from": span[0], "span_to": span[1]})
+    con.execute("drop table run_changes").fetchall()
     return row["changed"] == 0
 
 

@@ -68,7 +68,14 @@ from pipeline.outcomes import utc_naive
 from pipeline.retention.config import RetentionConfig, load_retention_config
 from pipeline.retention.curves import Z95, at_risk_table, curve_rows, fit_curves
 from pipeline.segments import build_segments, period_bound
-from pipeline.touchpoints import load_table, record_fingerprint, run_sql, runs_since
+from pipeline.touchpoints import (
+    load_table,
+    record_fingerprint,
+    run_changes,
+    run_sql,
+    runs_since,
+    upstream_fingerprints,
+)
 
 _SQL = Path(__file__).parent
 
@@ -242,10 +249,7 @@ _KEPT_FROM = ("int_retention_contacts", *_KEPT)
 def _fingerprint(con: duckdb.DuckDBPyConnection, primary_window_days: int) -> str:
     """What the kept tables are built from, but the rows: their SQL, the window, and what map and
     score were built from (a new catalog or scoring rebuilds them, too)."""
-    upstream = con.execute(
-        "select stage, fingerprint from stage_fingerprints where stage in ('map', 'score') "
-        "order by stage"
-    ).fetchall()
+    upstream = upstream_fingerprints(con)
     sql = [(_SQL / f"{name}.sql").read_text(encoding="utf-8") for name in _KEPT_FROM]
     doc = json.dumps([sql, primary_window_days, upstream], default=str)
     return hashlib.sha256(doc.encode()).hexdigest()
@@ -267,8 +271,10 @@ def _open_scope(
         _, previous_end, built_by = stored[0]
         runs = runs_since(con, built_by, cfg.run_id)
         if runs is not None and previous_end is not None and previous_end <= end:
+            run_changes(con, runs)
             run_sql(con, _SQL, "retention_scope",
                     {"runs": runs, "previous_end": previous_end, "data_end": end})
+            con.execute("drop table run_changes").fetchall()
             scope = "where customer_id in (select customer_id from retention_scope)"
             # more than half the customers: one pass over everything costs less
             if 2 * scalar(con, "select count(*) from retention_scope") > scalar(

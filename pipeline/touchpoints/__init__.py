@@ -216,6 +216,17 @@ def runs_since(con: duckdb.DuckDBPyConnection, built_by: str | None, current: st
     return [r for (r,) in later] + [current]
 
 
+def run_changes(con: duckdb.DuckDBPyConnection, runs: list[str]) -> None:
+    """Build the temporary `run_changes`: the interactions `runs` loaded, rescored or mapped."""
+    run_sql(con, _SQL, "run_changes", {"runs": runs})
+
+
+def upstream_fingerprints(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """What map and score were last built from: part of what a later stage is built from."""
+    return con.execute("select stage, fingerprint from stage_fingerprints "
+                       "where stage in ('map', 'score') order by stage").fetchall()
+
+
 def explain(con: duckdb.DuckDBPyConnection, cfg: RunConfig, interaction_id: str) -> str:
     """Which rule maps the interaction(s) with this id, and why each earlier rule did not."""
     ref = load_reference(cfg.reference_dir)

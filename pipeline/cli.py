@@ -28,7 +28,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
               "reports_dir": Path(args.out), "reference_dir": Path(args.reference),
               "memory_limit": args.memory_limit, "lang": args.lang,
               "period_from": args.period_from, "period_to": args.period_to,
-              "examples": args.examples}
+              "examples": args.examples,
+              "reload": tuple(getattr(args, "reload", None) or ())}
     if args.now:
         try:
             kwargs["now"] = datetime.fromisoformat(args.now).replace(tzinfo=None)
@@ -79,6 +80,21 @@ def _parser() -> argparse.ArgumentParser:
         if name == "map":
             p.add_argument("--explain", metavar="ID",
                            help="say which rule mapped this interaction id; changes nothing")
+        if name in ("ingest", "run"):
+            p.add_argument("--reload", metavar="SOURCE", action="append",
+                           help="replace this source's rows, quarantine and ledger entries by "
+                                "reading its files again with its current mapping (repeatable)")
+    src = sub.add_parser("sources", help="source mapping helpers: `sources draft FILE` prints a "
+                         "draft mapping for an export", description="Source mapping helpers.")
+    actions = src.add_subparsers(dest="action", required=True, metavar="ACTION")
+    draft = actions.add_parser(
+        "draft", help="look at an export and print a draft source mapping (YAML) to edit",
+        description="Look at an export (encoding, delimiter, junk lines, header, compression, "
+                    "sheet, JSON shape, time formats, rating scales) and print a draft source "
+                    "mapping with a comment on each guess.")
+    draft.add_argument("file", metavar="FILE", help="the export to look at")
+    draft.add_argument("--data-dir", default=str(paths.DATA),
+                       help="folder the mapping's `files:` pattern is relative to")
     return parser
 
 
@@ -91,11 +107,12 @@ def _print_ingest(result) -> None:
         t = by_source.setdefault(f.source, [0, 0, 0, 0])
         for i, v in enumerate((f.rows_read, f.staged, f.quarantined, f.duplicates)):
             t[i] += v
-    print(f"  {'source':<14}{'read':>10}{'staged':>10}{'quarantined':>13}{'duplicates':>12}")
+    w = max([14, *(len(s) + 2 for s in by_source)])
+    print(f"  {'source':<{w}}{'read':>10}{'staged':>10}{'quarantined':>13}{'duplicates':>12}")
     for src, (r, s, q, d) in sorted(by_source.items()):
-        print(f"  {src:<14}{r:>10,}{s:>10,}{q:>13,}{d:>12,}")
-    for w in result.validation_warnings:
-        print(f"  warning: {w}")
+        print(f"  {src:<{w}}{r:>10,}{s:>10,}{q:>13,}{d:>12,}")
+    for note in [*result.notices, *result.validation_warnings]:
+        print(f"  warning: {note}")
 
 
 def _explain(cfg: RunConfig, interaction_id: str) -> None:
@@ -130,6 +147,11 @@ def _print_tables(cfg: RunConfig, stages: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "sources":
+            from pipeline.ingest.draft import draft_mapping
+
+            print(draft_mapping(Path(args.file), Path(args.data_dir)), end="")
+            return 0
         cfg = _config(args)
         if args.command == "map" and args.explain:
             _explain(cfg, args.explain)

@@ -35,3 +35,6 @@ class RunConfig:
     # The report quotes a few notes per touchpoint (e-mail addresses and phone numbers masked);
     # off by default: notes and transcripts may hold personal data.
     examples: bool = False
+    # Sources whose rows, quarantine and ledger entries ingest replaces by reading their files
+    # again with the current mapping (`--reload SOURCE`).
+    reload: tuple[str, ...] = ()

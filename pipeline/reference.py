@@ -26,7 +26,10 @@ LEXICON_FILE = "lexicon.yaml"
 UNMAPPED = "unmapped"
 TOUCHPOINT_KINDS = ("communication", "human_contact", "physical")
 # The canonical values ingest writes (pipeline/schema.sql); rules naming others could never match.
-CHANNELS = ("phone", "email", "sms", "chat", "web", "social", "in_person", "letter", "fax", "app")
+CHANNELS = (
+    "phone", "email", "sms", "chat", "web", "social", "in_person", "letter", "fax", "app",
+    "referral", "portal", "other",
+)  # fmt: skip
 INTERACTION_KINDS = ("complaint", "inquiry", "compliment", "feedback", "request")
 EFFECTS = ("exceeds", "meets", "falls_short")
 # The guide's order (display); customer_segments.sql tries once_loyal_now_upset first.

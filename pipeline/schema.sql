@@ -6,7 +6,8 @@ create table if not exists interactions (
     source         varchar not null,
     customer_id    varchar,
     occurred_at    timestamp not null,
-    channel        varchar not null,  -- phone|email|sms|chat|web|social|in_person|letter|fax|app
+    channel        varchar not null,  -- phone|email|sms|chat|web|social|in_person|letter|fax|app|
+                                      -- referral|portal|other
     kind           varchar,           -- complaint|inquiry|compliment|feedback|request
     topic          varchar,
     promised_by    timestamp,
@@ -87,6 +88,11 @@ create table if not exists run_files (
 );
 alter table run_files add column if not exists file_size bigint;
 alter table run_files add column if not exists file_mtime_ns bigint;
+-- true when the source's mapping declares the time stamps (a constant, or the file's name)
+alter table run_files add column if not exists dates_declared boolean;
+-- a hash of the source's mapping the file was read with (loaded files only; see
+-- ingest.mapping_hash): another mapping now means the file's rows are out of date
+alter table run_files add column if not exists mapping_hash varchar;
 
 -- validations: one row per expectation evaluated on a run's staged batch
 create table if not exists validations (

@@ -68,6 +68,9 @@ def connect(
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"set memory_limit = '{_checked_memory(memory_limit)}'")
     con.execute("set preserve_insertion_order = true")
+    # Nothing a run does may fetch or load an extension (the ones it uses are built in).
+    con.execute("set autoload_known_extensions = false")
+    con.execute("set autoinstall_known_extensions = false")
     if not read_only:
         con.execute(SCHEMA.read_text())
     return con

@@ -50,3 +50,11 @@ def add_interactions(con: duckdb.DuckDBPyConnection) -> AddInteractions:
             con.execute(f"insert into interactions ({cols}) values ({marks})", values).fetchall()
 
     return add
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A throwaway data folder, mapping folder and warehouse (test_ingest.Project)."""
+    from test_ingest import Project
+
+    return Project(tmp_path)

@@ -568,3 +568,28 @@ def test_parquet_export_streams_in_row_groups_and_keeps_order(tmp_path, monkeypa
     assert pq.read_table(path).to_pylist() == [
         {"k": k, "v": v} for k, v in con.execute("select * from t order by all").fetchall()
     ]
+
+
+def test_contacts_without_a_customer_and_declared_dates_are_told(tmp_path):
+    """Anonymous contacts are scored but followed by neither segments nor retention, and a
+    source whose dates the mapping declares is named: the report says both, in numbers."""
+    con = duckdb.connect()
+    con.execute(SCHEMA.read_text(encoding="utf-8")).fetchall()
+    rows = _rows()
+    anonymous = [r for r in rows if r["topic"] == "billing"][:7]
+    for r in anonymous:
+        r["customer_id"] = None
+    _insert(con, rows)
+    _ledger(con)
+    con.execute("insert into run_files (run_id, source, target, source_file, file_hash, status, "
+                "rows_read, staged, quarantined, duplicates, dates_declared) values ('r1', "
+                "'survey2019', 'interactions', 's.csv', 'h2', 'loaded', 3, 3, 0, 0, true)")
+    cfg = RunConfig(now=NOW, reports_dir=tmp_path)
+    map_touchpoints(con, cfg)
+    score_outcomes(con, cfg)
+    text = pdf_text(build_report(con, cfg).pdf)
+    assert ("7 interactions carry no customer id (callcentre 7): they are mapped and scored, and "
+            "left out of customer segments and retention") in text
+    assert "Contacts without a customer id 7 (all loaded files)" in text
+    assert "not observed in the export: survey2019." in text
+    con.close()

@@ -92,3 +92,40 @@ def test_a_file_of_rows_loaded_before_publishes_quietly(project: Project) -> Non
     assert (f.rows_read, f.staged, f.quarantined, f.duplicates) == (4, 0, 0, 4)
     assert result.validation_warnings == []
     assert project.query("select count(*) from interactions") == [(4,)]
+
+
+def test_customer_id_is_expected_only_from_sources_that_map_one(tmp_path: Path) -> None:
+    """A source without a customer id (anonymous feedback) does not trip the customer_id
+    warning; a source that maps one and leaves it empty does, counting only its own rows."""
+    p = Project(tmp_path)
+    p.mapping("feedback", """
+        source: feedback
+        files: feedback/*.csv
+        format: csv
+        fields:
+          interaction_id: id
+          occurred_at: at
+          channel: {value: web}
+    """)
+    p.file("feedback/f.csv", "id,at\n" + "".join(f"F{i},2026-03-18 10:00:00\n" for i in range(40)))
+    first = run(p.config(), only=("ingest",))
+    assert first.ingest.total("staged") == 40
+    assert not any("customer_id" in w for w in first.ingest.validation_warnings)
+    p.mapping("tickets", """
+        source: tickets
+        files: tickets/*.csv
+        format: csv
+        fields:
+          interaction_id: id
+          customer_id: cust
+          occurred_at: at
+          channel: {value: email}
+    """)
+    p.file("tickets/t.csv", "id,cust,at\nT1,C1,2026-03-18 10:00:00\nT2,,2026-03-18 11:00:00\n")
+    p.file("feedback/g.csv", "id,at\n" + "".join(f"G{i},2026-03-19 10:00:00\n" for i in range(40)))
+    second = run(p.config(), only=("ingest",))
+    assert second.ingest.total("staged") == 42
+    # 41 of the 42 rows have no customer id, but only one comes from a source that maps it
+    assert [w for w in second.ingest.validation_warnings if "customer_id" in w] == [
+        "interactions: expect_column_values_to_not_be_null(customer_id) — 1 unexpected, "
+        "e.g. <NA>"]

@@ -8,12 +8,14 @@ Conservation, per file: rows read = staged + quarantined + duplicates.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from pipeline.config import RunConfig
 from pipeline.db import quote_ident, rows, scalar, sql_literal
@@ -31,6 +33,7 @@ from pipeline.progress import Progress
 
 SQL_DIR = Path(__file__).parent
 TARGETS = ("interactions", "orders")
+UNPIVOT_KEY = "_unpivot_key"  # an unpivoted row's key: the raw key column, '/', the topic
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class IngestResult:
     validation_warnings: list[str] = field(default_factory=list)
     # (source, file) -> (size in bytes, modification time in ns) when the run looked at it
     file_stats: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    # sources whose mapping changed since some of their loaded files were read (one line each)
+    notices: list[str] = field(default_factory=list)
+    reloaded: tuple[str, ...] = ()  # sources this run replaces (--reload)
+    mappings: dict[str, SourceMapping] = field(default_factory=dict)  # by source
+    mapping_hashes: dict[str, str] = field(default_factory=dict)  # by source, see mapping_hash
 
     def total(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -61,6 +69,44 @@ class IngestResult:
 def file_hash(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def mapping_hash(mapping: SourceMapping) -> str:
+    """What a file was read with: a hash of its source's mapping as parsed YAML. Comments,
+    spacing, quoting, key order and `description` do not count; any other edit does (writing
+    out a default, too). Kept in run_files.mapping_hash."""
+    try:
+        doc = yaml.safe_load(mapping.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UserError(f"{mapping.path}: cannot read ({exc})".splitlines()[0]) from None
+
+    def canonical(value: object) -> object:
+        if isinstance(value, dict):
+            return {str(k): canonical(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [canonical(v) for v in value]
+        return value
+
+    if isinstance(doc, dict):
+        doc.pop("description", None)
+    text = json.dumps(canonical(doc), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _changed_mappings(con: duckdb.DuckDBPyConnection, result: IngestResult) -> list[str]:
+    """A line per source whose loaded files were read with another mapping than its current
+    one (files loaded before hashes were kept are not judged)."""
+    older: dict[str, int] = {}
+    for source, digest, n in rows(con, """
+        select source, mapping_hash, count(*) from run_files
+        where status = 'loaded' and mapping_hash is not null group by all"""):
+        if source in result.mapping_hashes and source not in result.reloaded \
+                and digest != result.mapping_hashes[source]:
+            older[source] = older.get(source, 0) + n
+    return [f"source '{source}': {result.mappings[source].path} changed since {n} loaded "
+            f"file(s) were read; they keep the old reading until you run "
+            f"`python -m pipeline ingest --reload {source}`"
+            for source, n in sorted(older.items())]
 
 
 def resolve_files(pattern: str, data_dir: Path, mapping: SourceMapping, key: str) -> list[Path]:
@@ -81,7 +127,7 @@ def _relative(path: Path, data_dir: Path) -> str:
 
 
 def _check_columns(mapping: SourceMapping, raw: read.RawFiles) -> None:
-    if mapping.format == "jsonl":
+    if mapping.format in ("jsonl", "json"):
         return  # paths into objects; a missing key is a missing value, caught per row
     # Each file on its own: a column renamed or dropped in one file is schema drift, an error.
     for path, columns in (raw.file_columns or {"": raw.columns}).items():
@@ -108,20 +154,18 @@ def _sql_source(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, primary:
                 cfg: RunConfig) -> read.RawFiles:
     """Run the mapping's query over its inputs; the primary input is this one file."""
     first = mapping.inputs[0]
-    raw = read.read_files(con, "raw_primary", first.format, [primary], first.csv)
-    con.execute(f"create or replace temp view {first.name} as select * from raw_primary")
+    query = _one_select(mapping)
+    raw = read.read_files(con, "raw_primary", first.format, [primary], first.csv, first)
+    inputs = {first.name: "select * from raw_primary"}  # the query's tables, as it names them
     for spec in mapping.inputs[1:]:
         files = resolve_files(spec.files, cfg.data_dir, mapping, f"inputs.{spec.name}.files")
         if not files:
             raise UserError(f"{mapping.path}: inputs.{spec.name}.files: no file matches "
                             f"'{spec.files}' under {cfg.data_dir}")
-        r = read.read_files(con, f"raw_input_{spec.name}", spec.format, files, spec.csv)
-        con.execute(f"create or replace temp view {spec.name} as "
-                    f"select * exclude (_path, _row, _raw) from {r.table}")
-    try:
-        con.execute(f"create or replace temp table raw_query as {mapping.query}")
-    except duckdb.Error as exc:
-        raise UserError(f"{mapping.path}: query: {str(exc).splitlines()[0]}") from None
+        r = read.read_files(con, f"raw_input_{spec.name}", spec.format, files, spec.csv,
+                             spec)
+        inputs[spec.name] = f"select * exclude (_path, _row, _raw) from {r.table}"
+    _run_query(con, mapping, query, inputs, cfg)
     cols = [r[0] for r in rows(con, "describe raw_query")]
     for needed in ("_path", "_row", "_raw"):
         if needed not in cols:
@@ -145,6 +189,67 @@ def _sql_source(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, primary:
                          raw.rows_read, raw_struct=raw_type.upper().startswith("STRUCT"))
 
 
+def _one_select(mapping: SourceMapping) -> str:
+    """The mapping's query, if it is exactly one SELECT statement (parsed, never run)."""
+    parser = duckdb.connect(":memory:")
+    try:
+        statements = parser.extract_statements(mapping.query or "")
+    except duckdb.Error as exc:
+        raise UserError(f"{mapping.path}: query: {str(exc).splitlines()[0]}") from None
+    finally:
+        parser.close()
+    found = (f"{len(statements)} statements" if len(statements) != 1
+             else statements[0].type.name)
+    if found != "SELECT":
+        raise UserError(f"{mapping.path}: query: must be one SELECT statement over the inputs "
+                        f"(found {found})")
+    return statements[0].query
+
+
+def sandbox(memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """An empty in-memory DuckDB that can reach no file, database, network or extension, its
+    configuration locked: where a mapping's query runs."""
+    box = duckdb.connect(":memory:", config={
+        "enable_external_access": False, "autoload_known_extensions": False,
+        "autoinstall_known_extensions": False, "memory_limit": memory_limit})
+    box.execute("set TimeZone = 'UTC'")  # an ICU setting: not accepted by connect's config
+    box.execute("set lock_configuration = true")
+    return box
+
+
+def _run_query(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, query: str,
+               inputs: dict[str, str], cfg: RunConfig) -> None:
+    """`raw_query` (temporary, on `con`): the query's result, every column but _path, _row and
+    _raw as text. The query runs in a sandbox holding only the inputs (streamed over as Arrow,
+    the result streamed back), so it cannot touch the warehouse, whatever its input names."""
+    box = sandbox(cfg.memory_limit)
+    try:
+        for name, select in inputs.items():
+            box.register("pipeline input", con.sql(select).to_arrow_reader())
+            box.execute(f'create table {quote_ident(name)} as select * from "pipeline input"')
+            box.unregister("pipeline input")
+        try:
+            box.execute(f'create table "pipeline query" as {query}')
+        except duckdb.Error as exc:
+            hint = (f"; a query reads only its inputs ({', '.join(inputs)})"
+                    if isinstance(exc, duckdb.PermissionException) else "")
+            raise UserError(f"{mapping.path}: query: {str(exc).splitlines()[0]}{hint}") from None
+        # Numbers, booleans and dates the query computes are read as their text, as from a file.
+        select = ", ".join(
+            quote_ident(c) if c.startswith("_") else
+            f"cast({quote_ident(c)} as varchar) as {quote_ident(c)}"
+            for (c,) in rows(box, 'select column_name from (describe "pipeline query")'))
+        con.register("pipeline_query_result",
+                     box.sql(f'select {select} from "pipeline query"').to_arrow_reader())
+        try:
+            con.execute("create or replace temp table raw_query as "
+                        "select * from pipeline_query_result")
+        finally:
+            con.unregister("pipeline_query_result")
+    finally:
+        box.close()
+
+
 def _unpivot(con: duckdb.DuckDBPyConnection, mapping: SourceMapping,
              raw: read.RawFiles) -> read.RawFiles:
     """Wide survey rows → one row per answered column; rows with no answer are quarantined.
@@ -159,20 +264,28 @@ def _unpivot(con: duckdb.DuckDBPyConnection, mapping: SourceMapping,
         f"else {quote_ident(c)} end as {quote_ident(c)}" for c in cols)
     on = ", ".join(quote_ident(c) for c in cols)
     key = mapping.fields[mapping.key_field]
-    # One respondent answers several questions: each answer is its own interaction.
-    rekey = (f", {quote_ident(key.column)} || '/' || "
-             f"map_extract_value(map($cols, $topics), _unpivot_column) as {quote_ident(key.column)}"
-             if key.column else "")
+    # One respondent answers several questions: each answer is its own interaction. Only the
+    # key gets the topic (as _unpivot_key, see UNPIVOT_KEY); another field read from the same
+    # column (the customer) keeps the value as it is.
+    if key.column:
+        key_value = quote_ident(key.column)
+    elif key.columns:  # parts joined as staging joins them: empty parts skipped
+        key_value = (f"nullif(concat_ws($separator, "
+                     f"{', '.join(quote_ident(c) for c in key.columns)}), '')")
+    rekey = (f", {key_value} || '/' || "
+             f"map_extract_value(map($cols, $topics), _unpivot_column) as {UNPIVOT_KEY}"
+             if key.raw_columns else "")
     con.execute(f"""
         create or replace temp table raw_unpivot as
-        select * exclude (_unpivot_column{', ' + quote_ident(key.column) if key.column else ''}),
+        select * exclude (_unpivot_column),
                map_extract_value(map($cols, $topics), _unpivot_column) as _unpivot_name
                {rekey}
         from (
             unpivot (select * replace ({cleaned}) from {raw.table})
             on {on} into name _unpivot_column value _unpivot_value
         )
-    """, {"tokens": tokens, "cols": cols, "topics": [u.columns[c] for c in cols]})
+    """, {"tokens": tokens, "cols": cols, "topics": [u.columns[c] for c in cols],
+          **({"separator": key.separator} if key.columns and not key.column else {})})
     con.execute(f"""
         create or replace temp table raw_unpivot_rejects as
         select * from {raw.table}_rejects
@@ -203,6 +316,10 @@ def _stage(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, raw: read.Raw
     _check_columns(mapping, raw)
     if mapping.unpivot:
         raw = _unpivot(con, mapping, raw)
+        key = mapping.fields[mapping.key_field]
+        if key.raw_columns:
+            mapping = replace(mapping, fields={
+                **mapping.fields, key.name: replace(key, column=UNPIVOT_KEY, columns=())})
     con.execute("create or replace temp table file_lineage (_path varchar, source_file varchar, "
                 "file_hash varchar, file_seq integer)")
     con.executemany("insert into file_lineage values (?, ?, ?, ?)", lineage)
@@ -229,15 +346,19 @@ def _stage(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, raw: read.Raw
     return raw.rows_read
 
 
-def _classify(con: duckdb.DuckDBPyConnection, target: str) -> None:
-    """Mark each batch row staged, duplicate or quarantined; first seen wins, deterministically."""
+def _classify(con: duckdb.DuckDBPyConnection, target: str, reloaded: tuple[str, ...] = ()
+              ) -> None:
+    """Mark each batch row staged, duplicate or quarantined; first seen wins, deterministically.
+    The warehouse rows of `reloaded` sources are left out: the run replaces them."""
     key = KEY_FIELD[target]
     cols = ", ".join(TARGET_FIELDS[target])
     fields = TARGET_FIELDS[target]
+    existing = (f"(select * from {target} where not list_contains($reloaded, source))"
+                if reloaded else target)
     sql = (SQL_DIR / "classify_batch.sql").read_text().format(
         target=target, key=key, t_cols=", ".join(f"t.{c}" for c in fields),
-        b_cols=", ".join(f"b.{c}" for c in fields))
-    con.execute(sql)
+        b_cols=", ".join(f"b.{c}" for c in fields), existing=existing)
+    con.execute(sql, {"reloaded": list(reloaded)} if reloaded else None)
     # Every batch row with its fate, without copying the batch: the fate table is tiny.
     con.execute(f"""
         create or replace temp view batch_{target}_classified as
@@ -283,16 +404,29 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
     and then inserted into again (seen at 1M rows), and a crash here leaves the warehouse as is.
     """
     mappings = load_mappings(cfg.sources_dir)
-    result = IngestResult(run_id=cfg.run_id)
+    result = IngestResult(run_id=cfg.run_id, mappings={m.source: m for m in mappings})
+    for name in cfg.reload:
+        if name not in result.mappings:
+            raise UserError(f"--reload: '{name}' is not a source "
+                            f"(sources: {', '.join(sorted(result.mappings))})")
+    result.reloaded = tuple(dict.fromkeys(cfg.reload))
+    for m in mappings:  # a query that is not one SELECT is refused before anything is read
+        if m.format == "sql":
+            _one_select(m)
+    result.mapping_hashes = {m.source: mapping_hash(m) for m in mappings}
+    result.notices = _changed_mappings(con, result)
     for target in TARGETS:
         _create_batch(con, target)
+    # A reloaded source's files are all read again: what it loaded before is replaced.
     loaded = {(r[0], r[1]) for r in rows(
-        con, "select source, file_hash from run_files where status = 'loaded'")}
+        con, "select source, file_hash from run_files where status = 'loaded'")
+        if r[0] not in result.reloaded}
     # A file at the same place with the same size and modification time as one loaded before
     # is taken to be that file, without reading it again (as make and rsync do).
     known = {(r[0], r[1], r[2], r[3]): r[4] for r in rows(con, """
         select source, source_file, file_size, file_mtime_ns, any_value(file_hash)
-        from run_files where status = 'loaded' and file_size is not null group by all""")}
+        from run_files where status = 'loaded' and file_size is not null group by all""")
+        if r[0] not in result.reloaded}
     read_counts: dict[tuple[str, str], tuple[str, str, int]] = {}
     skipped: list[FileResult] = []
     seq = 0
@@ -327,7 +461,8 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
             if mapping.format == "sql":
                 raw = _sql_source(con, mapping, paths[0], cfg)
             else:
-                raw = read.read_files(con, "raw_files", mapping.format, paths, mapping.csv)
+                raw = read.read_files(con, "raw_files", mapping.format, paths, mapping.csv,
+                                     mapping)
             counts = _stage(con, mapping, raw,
                             [(str(p), rel, d, n) for p, rel, d, n in lineage], cfg)
             read.drop_raw(con)  # staged: the raw text copies would only hold memory
@@ -335,7 +470,7 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
                 read_counts[(mapping.source, rel)] = (mapping.target, digest, counts[str(p)])
         progress.step(mapping.source, sum(n for t, d, n in read_counts.values()) - progress.rows)
     for target in TARGETS:
-        _classify(con, target)
+        _classify(con, target, result.reloaded)
     result.files = _file_results(con, read_counts) + skipped
     _check_conservation(result)
     return result
@@ -345,6 +480,7 @@ def publish_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
                   result: IngestResult) -> IngestResult:
     """Validate the staged batch and write it to the warehouse, inside the run's transaction."""
     result.validation_warnings = validate_batch(con, cfg, result)
+    _forget_sources(con, result.reloaded)
     _publish(con, cfg, result)
     _check_ledger(con, cfg, result)
     return result
@@ -354,6 +490,35 @@ def ingest(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
     """Both halves, for a caller that manages no transaction (tests, notebooks)."""
     with staging_area(con, cfg):
         return publish_batch(con, cfg, stage_batch(con, cfg))
+
+
+def _forget_sources(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...]) -> None:
+    """Remove what earlier runs loaded from `sources` (rows, quarantine, run_files entries, and
+    their counts in `runs`, so that each run's ledger still adds up), inside the run's
+    transaction; this run then loads their files again. Every stage after ingest rebuilds in
+    full next time: their kept tables hold rows of the removed interactions."""
+    if not sources:
+        return
+    params = {"sources": list(sources)}
+    for table in (*TARGETS, "quarantine"):
+        con.execute(f"delete from {table} where list_contains($sources, source)", params)
+    con.execute("""
+        update runs set files_loaded = runs.files_loaded - f.loaded,
+                        files_skipped = runs.files_skipped - f.skipped,
+                        rows_read = runs.rows_read - f.rows_read,
+                        staged = runs.staged - f.staged,
+                        quarantined = runs.quarantined - f.quarantined,
+                        duplicates = runs.duplicates - f.duplicates
+        from (select run_id,
+                     count(*) filter (where status = 'loaded') as loaded,
+                     count(*) filter (where status = 'already_loaded') as skipped,
+                     sum(rows_read) as rows_read, sum(staged) as staged,
+                     sum(quarantined) as quarantined, sum(duplicates) as duplicates
+              from run_files where list_contains($sources, source) group by run_id) f
+        where runs.run_id = f.run_id
+    """, params)
+    con.execute("delete from run_files where list_contains($sources, source)", params)
+    con.execute("delete from stage_fingerprints")
 
 
 def _check_ledger(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: IngestResult) -> None:
@@ -439,11 +604,16 @@ def _publish(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: IngestResul
     for f in result.files:
         con.execute(
             "insert into run_files (run_id, source, target, source_file, file_hash, status, "
-            "rows_read, staged, quarantined, duplicates, file_size, file_mtime_ns) values "
+            "rows_read, staged, quarantined, duplicates, file_size, file_mtime_ns, "
+            "mapping_hash, dates_declared) values "
             "($run, $src, $target, $file, $hash, $status, $read, $staged, $quarantined, $dups, "
-            "$size, $mtime)",
+            "$size, $mtime, $mapping, $declared)",
             {
                 **params,
+                "declared": f.source in result.mappings
+                and result.mappings[f.source].dates_declared,
+                # the mapping this run read the file with (none when it did not read it)
+                "mapping": result.mapping_hashes.get(f.source) if f.status == "loaded" else None,
                 "size": result.file_stats.get((f.source, f.file), (None, None))[0],
                 "mtime": result.file_stats.get((f.source, f.file), (None, None))[1],
                 "src": f.source,

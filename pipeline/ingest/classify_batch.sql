@@ -25,7 +25,7 @@ repeated as (
 
 existing as (
     select t.source, t.{key}, any_value(row({t_cols})) as kept_values
-    from {target} t
+    from {existing} t  -- the table, without the rows of sources being reloaded
     semi join clean c on c.source = t.source and c.{key} = t.{key}
     group by t.source, t.{key}
 ),

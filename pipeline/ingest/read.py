@@ -10,15 +10,25 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
+import gzip
+import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
 from pipeline.db import quote_ident, rows, sql_literal
 from pipeline.errors import UserError
-from pipeline.ingest.sources import CsvOptions
+from pipeline.ingest.sources import (
+    WHITESPACE,
+    CsvOptions,
+    ExcelOptions,
+    FixedWidthOptions,
+    JsonOptions,
+)
 
 # JSON text never holds a raw control character, so one of them as "delimiter" reads whole lines.
 _LINE_DELIMITER = "\x1f"
@@ -49,46 +59,152 @@ def _path_list(paths: list[Path]) -> str:
     return "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"
 
 
-def decode_header(path: Path, opts: CsvOptions) -> tuple[str, ...]:
-    """The header's column names, read with Python's csv module under the declared encoding."""
-    encoding = {"utf-8": "utf-8-sig", "utf-16": "utf-16"}.get(opts.encoding, opts.encoding)
-    with path.open("rb") as fh:
-        head = fh.read(1 << 20)
+COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
+# Quoted fields or bare words, for `delimiter: whitespace`.
+WHITESPACE_FIELD = r'"(?:[^"]|"")*"|[^\s"]+'
+HEAD_BYTES = 1 << 20
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed when its name ends in .gz or .zst (as DuckDB reads it)."""
+    kind = COMPRESSIONS.get(path.suffix.lower())
+    if kind == "gzip":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if kind == "zstd":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
+    return path.open("rb")
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """The first `size` bytes of the (decompressed) file."""
+    try:
+        with open_binary(path) as fh:
+            chunks, n = [], 0
+            while n < size and (chunk := fh.read(size - n)):
+                chunks.append(chunk)
+                n += len(chunk)
+    except (OSError, EOFError, ValueError) as exc:  # gzip/zstd errors derive from these
+        raise UserError(f"{path}: cannot be decompressed ({exc}); is it really "
+                        f"{COMPRESSIONS.get(path.suffix.lower(), 'compressed')}?") from None
+    except Exception as exc:  # zstandard.ZstdError
+        raise UserError(f"{path}: cannot be decompressed ({exc})") from None
+    return b"".join(chunks)
+
+
+def normalise_header(names: list[str]) -> tuple[str, ...]:
+    """Header names a mapping can address: trimmed; an empty cell becomes `column<N>` (its
+    1-based position: the unnamed index column pandas writes); a repeated name gets `_2`, `_3`,
+    … on its later occurrences."""
+    out: list[str] = []
+    # DuckDB ignores case in column names: `Id` and `ID` are one name to it
+    used: set[str] = set()
+    taken = {n.strip().lower() for n in names}
+    for i, raw in enumerate(names, start=1):
+        name = raw.strip() or f"column{i}"
+        if name.lower() in used:
+            k = 2
+            while f"{name}_{k}".lower() in used | taken:
+                k += 1
+            name = f"{name}_{k}"
+        out.append(name)
+        used.add(name.lower())
+    return tuple(out)
+
+
+def split_whitespace(line: str) -> list[str]:
+    """Fields of a whitespace-separated line; a quoted field may hold spaces."""
+    return [f[1:-1].replace('""', '"') if f.startswith('"') else f
+            for f in re.findall(WHITESPACE_FIELD, line)]
+
+
+def head_lines(path: Path, encoding: str) -> list[str]:
+    """The first lines of a text file (up to 1 MiB), decoded; a line ends at LF, CRLF or CR."""
+    encoding = {"utf-8": "utf-8-sig", "utf-16": "utf-16"}.get(encoding, encoding)
+    head = read_head(path)
     if not head:
         raise UserError(f"{path}: file is empty (0 bytes)")
-    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and opts.encoding != "utf-16":
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and encoding != "utf-16":
         raise UserError(f"{path}: is UTF-16 (byte-order mark) but the mapping says "
-                        f"{opts.encoding}; declare csv.encoding: utf-16")
+                        f"{encoding.removesuffix('-sig')}; declare csv.encoding: utf-16")
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
         raise UserError(
-            f"{path}: not valid {opts.encoding} (byte {head[exc.start]:#04x} at offset "
-            f"{exc.start}); declare csv.encoding in the source mapping") from None
-    lines = text.splitlines(keepends=True)
+            f"{path}: not valid {encoding.removesuffix('-sig')} (byte {head[exc.start]:#04x} at "
+            f"offset {exc.start}); declare csv.encoding in the source mapping") from None
+    lines = re.split(r"\r\n|\n|\r", text)
+    if len(head) >= HEAD_BYTES:
+        lines = lines[:-1]  # the last one may be cut off
+    return lines
+
+
+def decode_header(path: Path, opts: CsvOptions) -> tuple[str, ...]:
+    """The column names: the header's (normalised), or the mapping's for a file without one."""
+    lines = head_lines(path, opts.encoding)
+    if not opts.header:
+        first = next((ln for ln in lines[opts.skip_lines:] if ln.strip()), None)
+        if first is not None:
+            n = len(_split_line(first, opts))
+            if n != len(opts.columns):
+                raise UserError(
+                    f"{path}: line {opts.skip_lines + 1} has {n} field(s) but csv.columns "
+                    f"names {len(opts.columns)}; name every column, in file order")
+        return opts.columns
     if len(lines) <= opts.skip_lines:
         raise UserError(f"{path}: has only {len(lines)} line(s), fewer than skip_lines + header")
-    header_text = "".join(lines[opts.skip_lines:opts.skip_lines + 1])
+    header_text = lines[opts.skip_lines]
     if "\x00" in header_text:
         raise UserError(f"{path}: header holds NUL bytes; is it UTF-16? declare csv.encoding")
-    reader = csv.reader(io.StringIO(header_text), delimiter=opts.delimiter,
-                        quotechar=opts.quote or None)
-    try:
-        names = [n.strip() for n in next(reader)]
-    except StopIteration:
-        raise UserError(f"{path}: no header line") from None
+    names = [n.strip() for n in _split_line(header_text, opts)]
     if not any(names):
-        raise UserError(f"{path}: header line {opts.skip_lines + 1} is blank")
-    if len(names) == 1 and opts.delimiter not in header_text:
+        below = _header_below(lines, opts)  # junk lines above the header: a title, a date
+        raise UserError(f"{path}: header line {opts.skip_lines + 1} is blank" + (
+            f"; line {below[0] + 1} has {below[1]} columns: if the lines above it are not "
+            f"data, use csv.skip_lines: {below[0]}" if below else ""))
+    if len(names) == 1 and opts.delimiter != WHITESPACE and opts.delimiter not in header_text:
+        if below := _header_below(lines, opts):
+            raise UserError(f"{path}: line {opts.skip_lines + 1} has no '{opts.delimiter}' "
+                            f"separator, but line {below[0] + 1} has {below[1]} columns: if "
+                            f"the lines above it are not data, use csv.skip_lines: {below[0]}")
         # A one-column header is almost always a wrong delimiter.
         raise UserError(f"{path}: header has no '{opts.delimiter}' separator; "
                         "check csv.delimiter in the source mapping")
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise UserError(f"{path}: header names column '{dupes[0]}' more than once")
-    if any(n.startswith("_") and n in ("_path", "_row", "_raw", "_json") for n in names):
+    names = list(normalise_header(names))
+    if any(n in ("_path", "_row", "_raw", "_json") for n in names):
         raise UserError(f"{path}: column names _path, _row, _raw and _json are reserved")
     return tuple(names)
+
+
+# How far down junk lines above a header are looked for.
+HEADER_SEARCH_LINES = 30
+
+
+def _header_below(lines: list[str], opts: CsvOptions) -> tuple[int, int] | None:
+    """(0-based line, columns) of the first line below the expected header, among the first
+    HEADER_SEARCH_LINES, that splits into two or more fields, as the line after it does."""
+    try:
+        for i in range(opts.skip_lines + 1, min(len(lines) - 1, HEADER_SEARCH_LINES)):
+            n = len(_split_line(lines[i], opts))
+            if n >= 2 and len(_split_line(lines[i + 1], opts)) == n:
+                return i, n
+    except csv.Error:  # a line Python's csv module cannot split (a NUL): no suggestion
+        pass
+    return None
+
+
+def _split_line(line: str, opts: CsvOptions) -> list[str]:
+    if opts.delimiter == WHITESPACE:
+        return split_whitespace(line)
+    if len(opts.delimiter) == 1:
+        return next(csv.reader([line], delimiter=opts.delimiter, quotechar=opts.quote or None),
+                    [])
+    # Python's csv module takes one-character delimiters only; a longer one splits plainly.
+    parts = line.split(opts.delimiter)
+    q = opts.quote
+    return [p[1:-1] if q and len(p) >= 2 and p.startswith(q) and p.endswith(q) else p
+            for p in parts]
 
 
 def _csv_options(opts: CsvOptions, header: bool) -> str:
@@ -103,12 +219,13 @@ def _csv_options(opts: CsvOptions, header: bool) -> str:
 
 
 def _line_endings(path: Path) -> list[str]:
-    """The kinds of line ending in a file (CR, CRLF, LF); read only when a scan failed."""
+    """The kinds of line ending in a file (CR, CRLF, LF); read only when a scan failed.
+    CR counts carriage returns not followed by a line feed."""
     kinds: set[str] = set()
-    with path.open("rb") as fh:
+    with open_binary(path) as fh:
         if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             return []
-        fh.seek(0)
+    with open_binary(path) as fh:
         tail = b""
         while block := fh.read(1 << 22):
             data = tail + block
@@ -121,10 +238,67 @@ def _line_endings(path: Path) -> list[str]:
     return sorted(kinds)
 
 
-def _scan(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], columns: str,
+# Stands in for a bare carriage return while DuckDB reads a repaired copy (see _repaired).
+_CR_STAND_IN = "\x1e"
+
+
+class _MixedLineEndings(Exception):
+    def __init__(self, path: Path, kinds: list[str]):
+        self.path, self.kinds = path, kinds
+
+
+def _repaired(path: Path, folder: Path) -> Path | None:
+    """A copy DuckDB can read of a file that mixes line endings: CRLF becomes LF and a bare CR
+    (one inside an unquoted field, as in a tweet) becomes a stand-in character that the reader
+    turns back into CR. None when the file already holds the stand-in."""
+    copy = folder / f"{len(list(folder.iterdir()))}.csv"
+    cr, stand_in = b"\r", _CR_STAND_IN.encode()
+    with open_binary(path) as src, copy.open("wb") as out:
+        tail = b""
+        while block := src.read(1 << 22):
+            data = tail + block
+            data, tail = (data[:-1], cr) if data.endswith(cr) else (data, b"")
+            if stand_in in data:
+                return None
+            out.write(data.replace(b"\r\n", b"\n").replace(cr, stand_in))
+        out.write(tail.replace(cr, stand_in))
+    return copy
+
+
+def _scan(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], names: tuple[str, ...],
           options: str, what: str) -> str:
-    """Scan files into `table`; returns the name of the table of reader rejects."""
+    """Scan files into `table` (every column VARCHAR); returns the name of the table of reader
+    rejects. DuckDB's strict reader refuses a file that mixes line endings: such a file is read
+    from a repaired copy (a record with a bare CR in an unquoted field is then read right)."""
+    try:
+        return _scan_files(con, table, paths, names, options, what)
+    except _MixedLineEndings as exc:
+        folder = Path(tempfile.mkdtemp(prefix="tp-repair-"))
+        try:
+            copies = {p: _repaired(p, folder) if _line_endings(p)[1:] else p for p in paths}
+            if any(c is None for c in copies.values()):
+                raise UserError(f"{exc.path}: mixed line endings ({' and '.join(exc.kinds)}); "
+                                "save it with one kind of line ending") from None
+            rejected = _scan_files(con, table, list(copies.values()), names, options, what)
+            for original, copy in copies.items():
+                if copy == original:
+                    continue
+                restore = ", ".join(f"{quote_ident(n)} = replace({quote_ident(n)}, "
+                                    f"'{_CR_STAND_IN}', chr(13))" for n in names)
+                con.execute(f"update {table} set _path = $orig, {restore} where _path = $copy",
+                            {"orig": str(original), "copy": str(copy)})
+                con.execute(f"update {rejected} set _path = $orig, csv_line = replace("
+                            f"csv_line, '{_CR_STAND_IN}', chr(13)) where _path = $copy",
+                            {"orig": str(original), "copy": str(copy)})
+            return rejected
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _scan_files(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path],
+                names: tuple[str, ...], options: str, what: str) -> str:
     rejects, scans = f"{table}_errors", f"{table}_scans"
+    columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
     con.execute(f"drop table if exists {rejects}")
     con.execute(f"drop table if exists {scans}")
     try:
@@ -135,10 +309,9 @@ def _scan(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], columns
     except duckdb.Error as exc:
         text = str(exc).strip().splitlines()
         where = paths[0] if len(paths) == 1 else f"{paths[0].parent}/ ({len(paths)} files)"
-        for p in paths:  # DuckDB's strict reader refuses a file that mixes line endings
+        for p in paths:
             if len(kinds := _line_endings(p)) > 1:
-                raise UserError(f"{p}: mixed line endings ({' and '.join(kinds)}); save it with "
-                                "one kind of line ending") from None
+                raise _MixedLineEndings(p, kinds) from None
         raise UserError(f"{where}: cannot be read as {what} "
                         f"({text[0] if text else exc.__class__.__name__})") from None
     con.execute(f"""
@@ -222,23 +395,23 @@ def _numbered_view(con: duckdb.DuckDBPyConnection, view: str, table: str, reject
 
 def read_csv_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path],
                    opts: CsvOptions) -> RawFiles:
-    if not opts.header:
-        raise UserError(f"{paths[0]}: csv.header false is not supported; the mapping names "
-                        "columns by header")
+    if opts.delimiter == WHITESPACE:
+        return read_whitespace_files(con, name, paths, opts)
     headers = {p: decode_header(p, opts) for p in paths}
     # Files with the same header are scanned together; a different header gets its own scan.
     groups: dict[tuple[str, ...], list[Path]] = {}
     for p in paths:
         groups.setdefault(headers[p], []).append(p)
-    first_record = opts.skip_lines + 2  # `line` counts from the top: skipped lines and header
+    # `line` counts from the top: skipped lines and the header
+    first_record = opts.skip_lines + 1 + opts.header
     views, all_columns = [], list(dict.fromkeys(c for h in groups for c in h))
     con.execute(f"create or replace temp table {name}_rejects "
                 "(_path varchar, _row bigint, _raw varchar, reason varchar)")
     for i, (names, group) in enumerate(groups.items()):
         table = f"{name}_g{i}"
-        columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
-        options = _csv_options(opts, header=True) + f", skip={opts.skip_lines}"
-        rejected = _scan(con, table, group, columns, options, "CSV")
+        # The header's own names are replaced by their normalised form (header=true skips it).
+        options = _csv_options(opts, header=opts.header) + f", skip={opts.skip_lines}"
+        rejected = _scan(con, table, group, names, options, "CSV")
         raw_cols = ", ".join(quote_ident(n) for n in names)
         # Files with different headers get one text form, as a struct's fields would differ.
         raw = (f"struct_pack({raw_cols})" if len(groups) == 1
@@ -257,6 +430,84 @@ def read_csv_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path],
                     {str(p): headers[p] for p in paths}, raw_struct=len(groups) == 1)
 
 
+def _read_lines(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], skip: int,
+                encoding: str, what: str, rejects: str) -> None:
+    """Every line after the first `skip` as one text column `line`, numbered (`_row`) by line
+    after the skipped ones; blank lines are not records. Leaves `<table>_all`, and creates
+    the table `rejects` with the lines the reader could not take."""
+    for p in paths:
+        if p.stat().st_size == 0:
+            raise UserError(f"{p}: file is empty (0 bytes)")
+    options = (f"header=false, delim={sql_literal(_LINE_DELIMITER)}, quote='', escape='', "
+               f"encoding={sql_literal(encoding)}, skip={skip}, auto_detect=false, "
+               f"max_line_size={MAX_LINE_BYTES}, buffer_size={BUFFER_BYTES}, strict_mode=true, "
+               "filename='_path', store_rejects=true")
+    rejected = _scan(con, table, paths, ("line",), options, what)
+    _numbered_view(con, f"{table}_numbered", table, rejected, skip + 1,
+                   "_path, _row, line", "where trim(line) <> ''")
+    con.execute(f"create or replace temp table {table}_all as select * from {table}_numbered")
+    con.execute(f"drop view {table}_numbered")
+    con.execute(f"drop table {table}")
+    con.execute(f"""
+        create or replace temp table {rejects} as
+        select _path, line - {skip} as _row, csv_line as _raw,
+               'csv_malformed:' || lower(replace(error_type, ' ', '_')) as reason
+        from {rejected}
+    """)
+
+
+def read_whitespace_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path],
+                          opts: CsvOptions) -> RawFiles:
+    """Columns separated by runs of spaces or tabs (leading ones ignored; "quoted fields" may
+    hold spaces). A line with another number of fields than the header is rejected."""
+    headers = {p: decode_header(p, opts) for p in paths}
+    names = next(iter(headers.values()))
+    for p, h in headers.items():
+        if h != names:
+            raise UserError(f"{p}: header {', '.join(h)} differs from {paths[0].name}'s "
+                            f"({', '.join(names)}); give each layout its own source mapping")
+    table = f"{name}_lines"
+    _read_lines(con, table, paths, opts.skip_lines + opts.header, opts.encoding,
+                "whitespace-separated text", f"{name}_rejects")
+    con.execute(f"""
+        create or replace temp table {name}_split as
+        select _path, _row, line as _raw,
+               list_transform(regexp_extract_all(line, $field),
+                              lambda f: case when starts_with(f, '"')
+                                             then replace(f[2:-2], '""', '"') else f end) as _f
+        from {table}_all
+    """, {"field": WHITESPACE_FIELD})
+    con.execute(f"drop table {table}_all")
+    n = len(names)
+    con.execute(f"""
+        insert into {name}_rejects
+        select _path, _row, _raw,
+               case when len(_f) > {n} then 'csv_malformed:too_many_columns'
+                    else 'csv_malformed:missing_columns' end as reason
+        from {name}_split where len(_f) <> {n}
+    """)
+    cols = ", ".join(f"_f[{i}] as {quote_ident(c)}" for i, c in enumerate(names, start=1))
+    con.execute(f"create or replace temp view {name} as select {cols}, _path, _row, _raw "
+                f"from {name}_split where len(_f) = {n}")
+    return RawFiles(name, names, _counts(con, name, paths), {str(p): names for p in paths})
+
+
+def read_fixed_width_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path],
+                           opts: FixedWidthOptions) -> RawFiles:
+    """Columns at fixed character positions; values are trimmed, blank ones are missing.
+    Characters outside the declared columns are not read."""
+    table = f"{name}_lines"
+    _read_lines(con, table, paths, opts.skip_lines, opts.encoding, "fixed-width text",
+                f"{name}_rejects")
+    cols = ", ".join(
+        f"nullif(trim(substring(line, {first}, {last - first + 1})), '') as {quote_ident(c)}"
+        for c, first, last in opts.columns)
+    con.execute(f"create or replace temp view {name} as select {cols}, _path, _row, "
+                f"line as _raw from {table}_all")
+    names = tuple(c for c, _, _ in opts.columns)
+    return RawFiles(name, names, _counts(con, name, paths))
+
+
 def read_jsonl_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path]) -> RawFiles:
     """Each line is one record; lines that are not a JSON object are rejected with their text."""
     for p in paths:
@@ -267,7 +518,7 @@ def read_jsonl_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path
                f"auto_detect=false, max_line_size={MAX_LINE_BYTES}, buffer_size={BUFFER_BYTES}, "
                "strict_mode=true, "
                "filename='_path', store_rejects=true")
-    rejected = _scan(con, table, paths, "{'line': 'VARCHAR'}", options, "JSON lines")
+    rejected = _scan(con, table, paths, ("line",), options, "JSON lines")
     _numbered_view(con, f"{name}_numbered", table, rejected, 1,
                    "_path, _row, line as _raw, try(json_type(line)) = 'OBJECT' as _object",
                    "where trim(line) <> ''")  # blank lines are not records
@@ -319,11 +570,23 @@ def read_parquet_files(con: duckdb.DuckDBPyConnection, name: str,
 
 
 def read_files(con: duckdb.DuckDBPyConnection, name: str, fmt: str, paths: list[Path],
-               opts: CsvOptions) -> RawFiles:
+               opts: CsvOptions, spec: object | None = None) -> RawFiles:
+    """`spec` is the mapping or SQL input being read: readers take their own block from it
+    (`spec.fixed_width`, `spec.excel`, `spec.json`)."""
     if fmt == "csv":
         return read_csv_files(con, name, paths, opts)
     if fmt == "jsonl":
         return read_jsonl_files(con, name, paths)
+    if fmt == "fixed_width":
+        return read_fixed_width_files(con, name, paths, spec.fixed_width)  # type: ignore
+    if fmt == "excel":  # imported here: these modules import this one (and calamine is big)
+        from pipeline.ingest.read_excel import read_excel_files
+
+        return read_excel_files(con, name, paths, getattr(spec, "excel", None) or ExcelOptions())
+    if fmt == "json":
+        from pipeline.ingest.read_json import read_json_files
+
+        return read_json_files(con, name, paths, getattr(spec, "json", None) or JsonOptions())
     return read_parquet_files(con, name, paths)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import yaml
 
 from pipeline.errors import UserError
@@ -57,6 +58,9 @@ ENUMS: dict[str, tuple[str, ...]] = {
         "letter",
         "fax",
         "app",
+        "referral",
+        "portal",
+        "other",
     ),
     "kind": ("complaint", "inquiry", "compliment", "feedback", "request"),
     "status": ("resolved", "unresolved", "escalated", "reopened", "in_progress"),
@@ -64,7 +68,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
 # Codes compared case- and space-insensitively.
 CODE_FIELDS = set(ENUMS) | {"language"} | BOOLEAN_FIELDS
 
-FORMATS = ("csv", "jsonl", "parquet", "sql")
+FORMATS = ("csv", "jsonl", "json", "parquet", "excel", "fixed_width", "sql")
 ENCODINGS = {
     "utf-8": "utf-8",
     "utf8": "utf-8",
@@ -74,17 +78,35 @@ ENCODINGS = {
     "utf-16": "utf-16",
     "utf16": "utf-16",
 }
-# Most common first: every failed attempt costs time on every row.
+# ISO 8601 in its common forms. Most common first: every attempt costs time on every row it is
+# tried on (staging tries a format only on values of its shape, and the kinds in the order they
+# first appear: local times, "...Z" in UTC, "+08:00"-style offsets; %f reads 1 to 6 fractional
+# digits, %n up to 9). A DuckDB/Parquet TIMESTAMP, TIMESTAMP_NS, TIMESTAMPTZ or DATE read as text
+# matches one of these.
 DEFAULT_TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%dT%H:%M:%SZ",
     "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M:%S.%fZ",
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
     "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S%z",  # %z reads +08:00, +0800 and +08 (not Z)
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%d %H:%M:%S.%f%z",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%n",
+    "%Y-%m-%dT%H:%M:%S.%nZ",
+    "%Y-%m-%dT%H:%M:%S.%n",
+    "%Y-%m-%dT%H:%M:%S.%n%z",
 )
+# Time formats given by name: numbers, not text. epoch: seconds since 1970-01-01 UTC; epoch_ms:
+# milliseconds; excel_serial: days since 1899-12-30, the fraction the time of day (local time).
+TIME_FORMAT_NAMES = ("epoch", "epoch_ms", "excel_serial")
+# The end of the local day is the default for a promise given as a date (or at 00:00:00).
+DATE_ONLY_DEFAULT = {"promised_by": "end_of_day"}
 
 TOP_KEYS = {
     "source",
@@ -92,6 +114,9 @@ TOP_KEYS = {
     "files",
     "format",
     "csv",
+    "fixed_width",
+    "excel",
+    "json",
     "null_tokens",
     "timezone",
     "timestamp_formats",
@@ -102,7 +127,12 @@ TOP_KEYS = {
     "query",
     "description",
 }
-CSV_KEYS = {"delimiter", "quote", "escape", "header", "skip_lines", "encoding"}
+CSV_KEYS = {"delimiter", "quote", "escape", "header", "columns", "skip_lines", "encoding"}
+FIXED_WIDTH_KEYS = {"columns", "widths", "skip_lines", "encoding"}
+EXCEL_KEYS = {"sheet", "header_row"}
+JSON_KEYS = {"records"}
+# `delimiter: whitespace`: fields separated by runs of spaces or tabs (aligned text reports).
+WHITESPACE = "whitespace"
 FIELD_KEYS = {
     "column",
     "columns",
@@ -114,9 +144,14 @@ FIELD_KEYS = {
     "not_applicable",
     "hours_after",
     "pattern",
+    "separator",
+    "default",
+    "decimal",
+    "thousands",
+    "from_file_name",
 }
 UNPIVOT_KEYS = {"columns", "value_to", "name_to", "value"}
-INPUT_KEYS = {"files", "format", "csv", "null_tokens"}
+INPUT_KEYS = {"files", "format", "csv", "fixed_width", "excel", "json", "null_tokens"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +162,26 @@ class CsvOptions:
     header: bool = True
     skip_lines: int = 0
     encoding: str = "utf-8"
+    columns: tuple[str, ...] = ()  # the names, by position, of a file without a header
+
+
+@dataclass(frozen=True)
+class FixedWidthOptions:
+    # (name, first character, last character), 1-based and inclusive
+    columns: tuple[tuple[str, int, int], ...]
+    skip_lines: int = 0
+    encoding: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class ExcelOptions:
+    sheet: str | int | None = None  # a sheet's name, or its 1-based position; None: the first
+    header_row: int = 1  # the row holding the column names, as the sheet numbers it
+
+
+@dataclass(frozen=True)
+class JsonOptions:
+    records: str = ""  # dotted path to the array of records; "": the document is that array
 
 
 @dataclass(frozen=True)
@@ -137,11 +192,21 @@ class FieldSpec:
     value: Any = None
     value_map: dict[str, Any] | None = None
     formats: tuple[str, ...] = ()
-    date_only: str = "start_of_day"
+    date_only: str = ""  # start_of_day | end_of_day; "": the field's default (DATE_ONLY_DEFAULT)
     scale: tuple[float, float] | None = None
     not_applicable: tuple[str, ...] = ()
     hours_after: str | None = None
     pattern: str | None = None
+    separator: str = " "  # joins the parts of `columns` (empty parts are skipped)
+    default: str | None = None  # channel/kind/status: what an unknown value becomes
+    decimal: str = "."  # number fields: the decimal mark and the thousands separator
+    thousands: str = ","
+    from_file_name: str | None = None  # regex: the value is its first group in the file's name
+
+    def __post_init__(self) -> None:
+        if not self.date_only:
+            object.__setattr__(
+                self, "date_only", DATE_ONLY_DEFAULT.get(self.name, "start_of_day"))
 
     @property
     def raw_columns(self) -> tuple[str, ...]:
@@ -164,6 +229,9 @@ class InputSpec:
     format: str
     csv: CsvOptions
     null_tokens: tuple[str, ...]
+    fixed_width: FixedWidthOptions | None = None
+    excel: ExcelOptions = ExcelOptions()
+    json: JsonOptions = JsonOptions()
 
 
 @dataclass(frozen=True)
@@ -183,6 +251,9 @@ class SourceMapping:
     inputs: tuple[InputSpec, ...] = ()
     query: str | None = None
     description: str = ""
+    fixed_width: FixedWidthOptions | None = None
+    excel: ExcelOptions = ExcelOptions()
+    json: JsonOptions = JsonOptions()
 
     @property
     def key_field(self) -> str:
@@ -191,6 +262,13 @@ class SourceMapping:
     @property
     def primary_files(self) -> str:
         return self.inputs[0].files if self.format == "sql" else self.files
+
+    @property
+    def dates_declared(self) -> bool:
+        """The export carries no time stamp: the mapping gives it (a constant or the file's
+        name), so the report says the dates are declared, not observed."""
+        spec = self.fields.get("occurred_at" if self.target == "interactions" else "ordered_at")
+        return spec is not None and (spec.value is not None or spec.from_file_name is not None)
 
 
 def _fail(path: Path, key: str, problem: str) -> UserError:
@@ -232,13 +310,41 @@ def _csv_options(path: Path, key: str, raw: Any) -> CsvOptions:
     for name in ("delimiter", "quote", "escape"):
         if name in raw:
             v = raw[name]
+            if name == "delimiter" and v == WHITESPACE:
+                values[name] = v
+                continue
             if not isinstance(v, str) or len(v.encode()) > 4 or (name == "delimiter" and not v):
-                raise _fail(path, f"{key}.{name}", "must be a short string (1–4 bytes)")
+                raise _fail(path, f"{key}.{name}", "must be a short string (1–4 bytes), or "
+                            "whitespace for columns separated by runs of spaces or tabs"
+                            if name == "delimiter" else "must be a short string (1–4 bytes)")
             values[name] = v
     if "header" in raw:
         if not isinstance(raw["header"], bool):
             raise _fail(path, f"{key}.header", "must be true or false")
         values["header"] = raw["header"]
+    if "columns" in raw:
+        cols = raw["columns"]
+        if raw.get("header", True) is not False:
+            raise _fail(path, f"{key}.columns", "names the columns of a file without a header: "
+                        "add header: false (a header's own names are used as they are)")
+        if (not isinstance(cols, list) or not cols
+                or not all(isinstance(c, str) and c.strip() for c in cols)):
+            raise _fail(path, f"{key}.columns", "must be a list of column names, in file order")
+        names = [c.strip() for c in cols]
+        if len(set(names)) < len(names):
+            dupe = next(n for n in names if names.count(n) > 1)
+            raise _fail(path, f"{key}.columns", f"names '{dupe}' more than once")
+        values["columns"] = tuple(names)
+    elif raw.get("header") is False:
+        raise _fail(path, f"{key}.header", "a file without a header needs csv.columns: the "
+                    "column names in file order (e.g. columns: [id, opened, channel])")
+    values.update(_lines_options(path, key, raw))
+    return CsvOptions(**{**opts.__dict__, **values})
+
+
+def _lines_options(path: Path, key: str, raw: dict) -> dict[str, Any]:
+    """skip_lines and encoding, shared by the text readers."""
+    values: dict[str, Any] = {}
     if "skip_lines" in raw:
         v = raw["skip_lines"]
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
@@ -253,7 +359,88 @@ def _csv_options(path: Path, key: str, raw: Any) -> CsvOptions:
                 f"'{raw['encoding']}' is not supported (use utf-8, latin-1 or utf-16)",
             )
         values["encoding"] = ENCODINGS[enc]
-    return CsvOptions(**{**opts.__dict__, **values})
+    return values
+
+
+def _fixed_width_options(path: Path, key: str, raw: Any) -> FixedWidthOptions:
+    """`columns: {name: [first, last]}` (1-based, inclusive) or `widths: {name: width}` in
+    file order."""
+    if not isinstance(raw, dict):
+        raise _fail(path, key, "a fixed_width source needs fixed_width: {columns: {name: "
+                    "[first, last]}} or {widths: {name: width}}")
+    _unknown_keys(path, key, raw, FIXED_WIDTH_KEYS)
+    if ("columns" in raw) == ("widths" in raw):
+        raise _fail(path, key, "needs exactly one of columns ({name: [first, last]}) and "
+                    "widths ({name: width})")
+    spans: list[tuple[str, int, int]] = []
+    if "columns" in raw:
+        cols = raw["columns"]
+        if not isinstance(cols, dict) or not cols:
+            raise _fail(path, f"{key}.columns", "must map each column name to [first, last]")
+        for name, span in cols.items():
+            ok = (isinstance(span, list) and len(span) == 2
+                  and all(isinstance(x, int) and not isinstance(x, bool) for x in span)
+                  and 1 <= span[0] <= span[1])
+            if not ok:
+                raise _fail(path, f"{key}.columns.{name}", "must be [first, last]: 1-based "
+                            "character positions, first ≤ last (e.g. [1, 8])")
+            spans.append((str(name), span[0], span[1]))
+    else:
+        widths = raw["widths"]
+        if not isinstance(widths, dict) or not widths:
+            raise _fail(path, f"{key}.widths", "must map each column name to its width, in "
+                        "file order")
+        start = 1
+        for name, width in widths.items():
+            if not isinstance(width, int) or isinstance(width, bool) or width < 1:
+                raise _fail(path, f"{key}.widths.{name}", "must be a whole number ≥ 1")
+            spans.append((str(name), start, start + width - 1))
+            start += width
+    return FixedWidthOptions(columns=tuple(spans), **_lines_options(path, key, raw))
+
+
+def _excel_options(path: Path, key: str, fmt: str, raw: Any) -> ExcelOptions:
+    if raw is None:
+        return ExcelOptions()
+    if fmt != "excel":
+        raise _fail(path, key, f"a {fmt} source takes no excel options")
+    if not isinstance(raw, dict):
+        raise _fail(path, key, "must be a mapping (sheet, header_row)")
+    _unknown_keys(path, key, raw, EXCEL_KEYS)
+    values: dict[str, Any] = {}
+    if "sheet" in raw:
+        v = raw["sheet"]
+        if (isinstance(v, bool) or not isinstance(v, str | int)
+                or (isinstance(v, int) and v < 1) or (isinstance(v, str) and not v.strip())):
+            raise _fail(path, f"{key}.sheet", "must be a sheet's name, or its position "
+                        "(1 = the first sheet)")
+        values["sheet"] = v
+    if "header_row" in raw:
+        v = raw["header_row"]
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise _fail(path, f"{key}.header_row", "must be the number of the row holding the "
+                        "column names, as the sheet shows it (1 = the first row)")
+        values["header_row"] = v
+    return ExcelOptions(**values)
+
+
+def _json_options(path: Path, key: str, fmt: str, raw: Any) -> JsonOptions:
+    if raw is None:
+        return JsonOptions()
+    if fmt != "json":
+        raise _fail(path, key, f"a {fmt} source takes no json options")
+    if not isinstance(raw, dict):
+        raise _fail(path, key, "must be a mapping (records)")
+    _unknown_keys(path, key, raw, JSON_KEYS)
+    records = raw.get("records", "")
+    if not isinstance(records, str) or any(not p.strip() for p in records.split(".")):
+        raise _fail(path, f"{key}.records", "must be the dotted path of keys to the array of "
+                    "records (e.g. data.tickets)")
+    return JsonOptions(records=records.strip())
+
+
+# The strptime specifiers DuckDB knows (%-d: no leading zero; %g ms, %f µs, %n ns; %z +08:00).
+_SPECIFIER = re.compile(r"%(-[dmHIMSyj]|[aAbBcdfgHIjmMnpSUwWxXyYzZ%])")
 
 
 def _formats(path: Path, key: str, raw: Any) -> tuple[str, ...]:
@@ -262,9 +449,71 @@ def _formats(path: Path, key: str, raw: Any) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw or not all(isinstance(f, str) for f in raw):
         raise _fail(path, key, "must be a list of strptime formats")
     for f in raw:
-        if "%" not in f or re.search(r"%[^aAbBcdfHIjmMpSUwWxXyYzZ%-]", f):
-            raise _fail(path, key, f"'{f}' is not a valid time format (e.g. '%d/%m/%Y %H:%M')")
+        if f not in TIME_FORMAT_NAMES and ("%" not in f or "%" in _SPECIFIER.sub("", f)):
+            raise _fail(path, key, f"'{f}' is not a valid time format (e.g. '%d/%m/%Y %H:%M', "
+                        f"or one of {', '.join(TIME_FORMAT_NAMES)})")
+    numeric = [f for f in raw if f in TIME_FORMAT_NAMES]
+    if len(numeric) > 1:
+        raise _fail(path, key, f"'{numeric[0]}' and '{numeric[1]}' both read numbers: keep the "
+                    "one this export uses")
     return tuple(raw)
+
+
+def _file_name_regex(path: Path, key: str, pattern: Any) -> str:
+    """A regular expression (DuckDB's RE2 syntax) with a group: the value is its first group."""
+    problem = None
+    try:
+        if not isinstance(pattern, str) or re.compile(pattern).groups < 1:
+            problem = "needs a group in parentheses: the part of the name that is the value"
+    except re.error as exc:
+        problem = f"not a valid regular expression ({exc})"
+    if problem is None:
+        with duckdb.connect() as con:  # the regex runs in DuckDB (RE2: no look-arounds)
+            try:
+                con.execute("select regexp_extract('', ?, 1)", [pattern]).fetchall()
+            except duckdb.Error as exc:
+                problem = f"not a valid regular expression ({str(exc).splitlines()[0]})"
+    if problem:
+        raise _fail(path, key, f"{problem}; e.g. 'survey_(\\d{{8}})' for survey_20191001.csv")
+    return pattern
+
+
+_THOUSANDS = (",", ".", " ", "'", "’", "_")
+
+
+def _value_options(path: Path, key: str, name: str, raw: dict) -> dict[str, Any]:
+    """separator (with columns), default (codes), decimal and thousands (numbers)."""
+    spec: dict[str, Any] = {}
+    if "separator" in raw:
+        if "columns" not in raw:
+            raise _fail(path, f"{key}.separator", "only a field read from columns: [...] takes a "
+                        "separator")
+        if not isinstance(raw["separator"], str):
+            raise _fail(path, f"{key}.separator", "must be a string (e.g. \" \" or \" | \")")
+        spec["separator"] = raw["separator"]
+    if "default" in raw:
+        if name not in ENUMS:
+            raise _fail(path, f"{key}.default", f"only {', '.join(ENUMS)} take a default")
+        if raw["default"] not in ENUMS[name]:
+            raise _fail(path, f"{key}.default", f"'{raw['default']}' is not a {name} "
+                        f"(allowed: {', '.join(ENUMS[name])})")
+        spec["default"] = raw["default"]
+    for opt, allowed in (("decimal", (".", ",")), ("thousands", _THOUSANDS)):
+        if opt not in raw:
+            continue
+        if name not in NUMBER_FIELDS:
+            raise _fail(path, f"{key}.{opt}", "only rating and amount take decimal and thousands")
+        if raw[opt] not in allowed:
+            raise _fail(path, f"{key}.{opt}", "must be one of "
+                        + ", ".join(f'"{a}"' for a in allowed))
+    if "decimal" in raw or "thousands" in raw:
+        decimal = raw.get("decimal") or ("," if raw.get("thousands") == "." else ".")
+        thousands = raw.get("thousands") or ("." if decimal == "," else ",")
+        if decimal == thousands:
+            raise _fail(path, f"{key}.thousands", f'"{thousands}" is also the decimal mark; '
+                        "give the other one")
+        spec.update(decimal=decimal, thousands=thousands)
+    return spec
 
 
 def _field(path: Path, target: str, name: str, raw: Any) -> FieldSpec:
@@ -281,9 +530,9 @@ def _field(path: Path, target: str, name: str, raw: Any) -> FieldSpec:
     if not isinstance(raw, dict):
         raise _fail(path, key, "must be a column name or a mapping")
     _unknown_keys(path, key, raw, FIELD_KEYS)
-    sources = [k for k in ("column", "columns", "value") if k in raw]
+    sources = [k for k in ("column", "columns", "value", "from_file_name") if k in raw]
     if len(sources) != 1:
-        raise _fail(path, key, "needs exactly one of column, columns, value")
+        raise _fail(path, key, "needs exactly one of column, columns, value, from_file_name")
     spec: dict[str, Any] = {"name": name}
     if "column" in raw:
         if not isinstance(raw["column"], str) or not raw["column"]:
@@ -299,7 +548,14 @@ def _field(path: Path, target: str, name: str, raw: Any) -> FieldSpec:
             raise _fail(path, f"{key}.columns", "must be a list of two or more column names")
         spec["columns"] = tuple(cols)
     if "value" in raw:
+        if raw["value"] is None or isinstance(raw["value"], dict | list):
+            raise _fail(path, f"{key}.value", "must be one value, the same for every row "
+                        "(e.g. value: complaint, or value: \"2019-10-01\")")
         spec["value"] = raw["value"]
+    if "from_file_name" in raw:
+        spec["from_file_name"] = _file_name_regex(path, f"{key}.from_file_name",
+                                                  raw["from_file_name"])
+    spec.update(_value_options(path, key, name, raw))
     if "map" in raw:
         m = raw["map"]
         if not isinstance(m, dict) or not m:
@@ -313,6 +569,11 @@ def _field(path: Path, target: str, name: str, raw: Any) -> FieldSpec:
                     f"{key}.map",
                     f"'{bad[0]}' is not a {name} (allowed: {', '.join(ENUMS[name])})",
                 )
+        if name in NUMBER_FIELDS:  # words for numbers: {good: 5, bad: 1}
+            bad = [v for v in m.values() if isinstance(v, bool) or not isinstance(v, int | float)]
+            if bad:
+                raise _fail(path, f"{key}.map", f"'{bad[0]}' is not a number; map each raw "
+                            "value to the number it stands for (e.g. {good: 5, bad: 1})")
     if "formats" in raw:
         if name not in TIMESTAMP_FIELDS:
             raise _fail(path, f"{key}.formats", "only time-stamp fields take formats")
@@ -396,8 +657,9 @@ def load_mapping(path: Path) -> SourceMapping:
                 raise _fail(path, key, "must be a mapping with files and format")
             _unknown_keys(path, key, spec, INPUT_KEYS)
             in_fmt = spec.get("format")
-            if in_fmt not in ("csv", "jsonl", "parquet"):
-                raise _fail(path, f"{key}.format", f"'{in_fmt}' is not csv, jsonl or parquet")
+            if in_fmt not in FORMATS or in_fmt == "sql":
+                raise _fail(path, f"{key}.format", f"'{in_fmt}' is not one of "
+                            f"{', '.join(f for f in FORMATS if f != 'sql')}")
             inputs.append(
                 InputSpec(
                     name=str(name),
@@ -407,6 +669,11 @@ def load_mapping(path: Path) -> SourceMapping:
                     null_tokens=tuple(
                         str(t) for t in spec.get("null_tokens", doc.get("null_tokens", [""]))
                     ),
+                    fixed_width=(_fixed_width_options(path, f"{key}.fixed_width",
+                                                      spec.get("fixed_width"))
+                                 if in_fmt == "fixed_width" else None),
+                    excel=_excel_options(path, f"{key}.excel", in_fmt, spec.get("excel")),
+                    json=_json_options(path, f"{key}.json", in_fmt, spec.get("json")),
                 )
             )
         query = doc.get("query")
@@ -457,7 +724,8 @@ def load_mapping(path: Path) -> SourceMapping:
             name_to=u["name_to"],
         )
         value_opts = u.get("value") or {}
-        if not isinstance(value_opts, dict) or {"column", "columns", "value"} & set(value_opts):
+        if not isinstance(value_opts, dict) or (
+            {"column", "columns", "value", "from_file_name"} & set(value_opts)):
             raise _fail(path, "unpivot.value", "must be field options (e.g. scale, not_applicable)")
         fields[unpivot.value_to] = _field(
             path, target, unpivot.value_to, {"column": "_unpivot_value", **value_opts}
@@ -485,6 +753,10 @@ def load_mapping(path: Path) -> SourceMapping:
     csv = _csv_options(path, "csv", doc.get("csv"))
     if fmt != "csv" and "csv" in doc:
         raise _fail(path, "csv", f"a {fmt} source takes no csv options")
+    if fmt != "fixed_width" and "fixed_width" in doc:
+        raise _fail(path, "fixed_width", f"a {fmt} source takes no fixed_width options")
+    fixed_width = (_fixed_width_options(path, "fixed_width", doc.get("fixed_width"))
+                   if fmt == "fixed_width" else None)
     return SourceMapping(
         path=path,
         source=source,
@@ -501,6 +773,9 @@ def load_mapping(path: Path) -> SourceMapping:
         inputs=tuple(inputs),
         query=query,
         description=str(doc.get("description", "")),
+        fixed_width=fixed_width,
+        excel=_excel_options(path, "excel", fmt, doc.get("excel")),
+        json=_json_options(path, "json", fmt, doc.get("json")),
     )
 
 

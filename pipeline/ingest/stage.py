@@ -15,10 +15,12 @@ from pipeline.db import quote_ident
 from pipeline.ingest.sources import (
     BOOLEAN_FIELDS,
     CODE_FIELDS,
+    DEFAULT_TIMESTAMP_FORMATS,
     ENUMS,
     NUMBER_FIELDS,
     PAST_FIELDS,
     TARGET_FIELDS,
+    TIME_FORMAT_NAMES,
     TIMESTAMP_FIELDS,
     FieldSpec,
     SourceMapping,
@@ -56,12 +58,14 @@ class _Params:
 
 
 def json_path(column: str) -> str:
-    return "$." + ".".join(f'"{part}"' for part in column.split("."))
+    """`comments.0.body` → `$."comments"[0]."body"`: a numeric part indexes an array."""
+    return "$" + "".join(f"[{int(part)}]" if part.isascii() and part.isdigit()
+                         else f'."{part}"' for part in column.split("."))
 
 
 def _raw_ref(mapping: SourceMapping, column: str, params: _Params,
              json_paths: list[str] | None = None) -> str:
-    if mapping.format == "jsonl":
+    if mapping.format in ("jsonl", "json"):
         # One parse per row: every path is extracted at once into _vals (1-based list).
         assert json_paths is not None
         path = json_path(column)
@@ -82,46 +86,158 @@ def _raw_value(mapping: SourceMapping, spec: FieldSpec, params: _Params,
                json_paths: list[str]) -> str:
     if spec.value is not None:
         return f"cast({params.add(str(spec.value))} as varchar)"
+    if spec.from_file_name is not None:
+        # the first group of the regex, searched in the file's base name
+        name = r"regexp_extract(_path, '[^/\\]*$')"
+        return f"nullif(regexp_extract({name}, {params.add(spec.from_file_name)}, 1), '')"
     if spec.column is not None:
         return _null_tokens(_raw_ref(mapping, spec.column, params, json_paths), mapping, params)
-    parts = [_null_tokens(_raw_ref(mapping, c, params, json_paths), mapping, params)
-             for c in spec.columns]
-    return "(" + " || ' ' || ".join(parts) + ")"
+    # Several columns: the non-blank parts joined (concat_ws skips NULLs); NULL when all are.
+    parts = []
+    for c in spec.columns:
+        part = _null_tokens(_raw_ref(mapping, c, params, json_paths), mapping, params)
+        parts.append(f"case when trim({part}) <> '' then {part} end")
+    sep = f"cast({params.add(spec.separator)} as varchar)"
+    return f"nullif(concat_ws({sep}, {', '.join(parts)}), '')"
 
 
-def _split_formats(formats: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:
-    """(with an offset, local with a time, date only)."""
-    offset = [f for f in formats if "%z" in f or "%Z" in f]
-    timed = [f for f in formats if f not in offset and any(d in f for d in ("%H", "%I", "%M"))]
-    dated = [f for f in formats if f not in offset and f not in timed]
-    return offset, timed, dated
+# Readers whose columns may be typed (read as text here): a native TIMESTAMP, TIMESTAMP_NS,
+# TIMESTAMPTZ or DATE becomes one of these texts, always parsed, whatever the declared formats.
+_TYPED_READERS = {"parquet", "excel", "sql"}
+_NATIVE_TEXT_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S.%f%z",
+    "%Y-%m-%d %H:%M:%S.%n",
+)
+# The wall-clock time in a text with an offset is midnight ("...T00:00:00+08:00", "... 00:00Z").
+_MIDNIGHT_WITH_OFFSET = (r"(^|[^0-9:])00:00(:00(\.0+)?)?\s*"
+                         r"([+-][0-9]{2}(:?[0-9]{2})?|[A-Za-z][A-Za-z_/+-]*)$")
+
+
+def _format_kind(fmt: str, utc: bool) -> str:
+    """local | zulu ("...Z": a UTC wall time) | offset, + "_ns" for %n; or a numeric name."""
+    if fmt in TIME_FORMAT_NAMES:
+        return fmt
+    if "%z" in fmt or "%Z" in fmt:
+        kind = "offset"
+    elif fmt.endswith("Z") and not utc:
+        kind = "zulu"
+    else:
+        kind = "local"
+    # %n parses to TIMESTAMP_NS (years 1678-2261 only): its own call, so the others keep the range
+    return kind + "_ns" if "%n" in fmt else kind
+
+
+def _re2_char(c: str) -> str:
+    return "\\" + c if c in ".^$*+?()[]{}|\\" else c
+
+
+# A failed try_strptime costs about 1 µs a row, ten times a success or a regular expression: each
+# format is tried only on values of its shape, a generous regex (never stricter than strptime).
+_GUARD_NUMBER = r"\s*[+-]?[0-9]+"
+_GUARD_PARTS = {
+    **dict.fromkeys("dmHIMSyYjUWwuVG", _GUARD_NUMBER),
+    **dict.fromkeys("fgn", "[0-9]+"),
+    **dict.fromkeys("aAbBhp", r"[^\s0-9]+"),
+    "z": "[+-][0-9:]+",
+    **dict.fromkeys("ZcxXT", ".+?"),
+    "%": "%",
+}
+
+
+def _format_shape(fmt: str) -> str:
+    """A regular expression every value try_strptime(value, fmt) reads matches."""
+    out, i = [r"\s*"], 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c == "%" and i + 1 < len(fmt):
+            spec = fmt[i + 2] if fmt[i + 1] == "-" and i + 2 < len(fmt) else fmt[i + 1]
+            i += 3 if fmt[i + 1] == "-" else 2
+            out.append(_GUARD_PARTS.get(spec, ".*?"))
+            continue
+        out.append(r"\s*" if c.isspace() else f"(?i:{_re2_char(c)})")
+        i += 1
+    return "".join(out) + r"\s*"
+
+
+def _strptime(r: str, formats: list[str], params: _Params, seen: dict[str, int]) -> str:
+    """The first of the formats that reads the value, each tried only on values of its shape
+    (neighbours of one shape, as %d/%m/%Y and %m/%d/%Y, in one call under one test)."""
+    runs: list[tuple[str, list[str]]] = []
+    for f in formats:
+        shape = _format_shape(f)
+        if runs and runs[-1][0] == shape:
+            runs[-1][1].append(f)
+        else:
+            runs.append((shape, [f]))
+    tries = []
+    for shape, fs in runs:
+        # DuckDB computes an expression that occurs twice once, for every row, before the
+        # coalesce: a shape used again (another field, another kind) is written differently
+        seen[shape] = seen.get(shape, 0) + 1
+        test = f"regexp_full_match({r}, {params.add(shape + '(?:)' * (seen[shape] - 1))})"
+        tries.append(f"case when {test} then try_strptime({r}, "
+                     f"{params.add(fs[0] if len(fs) == 1 else fs)}) end")
+    return f"coalesce({', '.join(tries)})" if len(tries) > 1 else tries[0]
+
+
+def _end_of_day(wall: str) -> str:
+    """A wall time at 00:00:00 (a date, or a time of midnight) → 23:59:59 that day. The wall
+    time is named once (a lambda): written twice, DuckDB would compute it for every row before
+    the coalesce that tries it only for the rows the kinds before it did not read."""
+    return (f"list_transform([{wall}], lambda w: case when cast(w as time) = time '00:00:00' "
+            "then w + interval 86399 second else w end)[1]")
 
 
 def _timestamp(mapping: SourceMapping, spec: FieldSpec, r: str, params: _Params) -> str:
-    """Parse with the declared formats, local ones first; a failed attempt is the costly part."""
-    formats = spec.formats or mapping.timestamp_formats
-    offset, timed, dated = _split_formats(formats)
+    """Parse with the field's formats: those of one kind (local, "Z", offset) together, the kinds
+    in the order they first appear; a failed attempt is the costly part. Under
+    date_only end_of_day a local midnight is the end of that local day, before the change to
+    UTC."""
+    formats = list(spec.formats or mapping.timestamp_formats)
+    if spec.value is not None and not spec.formats:  # a constant may be written in ISO 8601
+        formats += [f for f in DEFAULT_TIMESTAMP_FORMATS if f not in formats]
+    if mapping.format in _TYPED_READERS:
+        formats += [f for f in _NATIVE_TEXT_FORMATS if f not in formats]
     utc = mapping.timezone == "UTC"
-    tz = None if utc else params.add(mapping.timezone)
-    # A literal Z ("...%SZ") says UTC whatever the mapping's zone (%Z formats are in `offset`).
-    zulu = [] if utc else [f for f in timed if f.endswith("Z")]
-    timed = [f for f in timed if f not in zulu]
+    eod = spec.date_only == "end_of_day"
+    groups: dict[str, list[str]] = {}
+    for f in formats:
+        groups.setdefault(_format_kind(f, utc), []).append(f)
+    shapes: dict[str, int] = {}
 
     def local(expr: str) -> str:
-        return expr if utc else f"timezone('UTC', timezone({tz}, {expr}))"
+        return expr if utc else f"timezone('UTC', timezone({params.add(mapping.timezone)}, {expr}))"
 
     options = []
-    if timed:
-        options.append(local(f"try_strptime({r}, {params.add(timed)})"))
-    if zulu:
-        options.append(f"try_strptime({r}, {params.add(zulu)})")
-    if offset:
-        options.append(f"timezone('UTC', try_strptime({r}, {params.add(offset)}))")
-    if dated:
-        day = f"try_strptime({r}, {params.add(dated)})"
-        if spec.date_only == "end_of_day":
-            day = f"({day} + interval 1 day - interval 1 second)"
-        options.append(local(day))
+    for kind, group in groups.items():
+        if kind in TIME_FORMAT_NAMES:
+            x = f"try_cast(trim({r}) as double)"
+            if kind == "excel_serial":  # days since 1899-12-30 (25569 days before 1970), local
+                wall = (f"(case when {x} between 1 and 2958466 then make_timestamp("
+                        f"cast(round(({x} - 25569) * 86400000) as bigint) * 1000) end)")
+                options.append(local(_end_of_day(wall) if eod else wall))
+            else:  # an instant; out of range (e.g. milliseconds read as seconds): no time
+                unit, limit = (1e6, 1e11) if kind == "epoch" else (1e3, 1e14)
+                options.append(f"(case when abs({x}) < {limit} then make_timestamp("
+                               f"cast(round({x} * {unit}) as bigint)) end)")
+            continue
+        parsed = _strptime(r, group, params, shapes)
+        if kind.startswith("offset"):
+            instant = f"timezone('UTC', {parsed})"
+            if eod:  # midnight where the text says it (the offset is fixed: + 23:59:59)
+                instant = (f"({instant} + case when regexp_matches(trim({r}), "
+                           f"{params.add(_MIDNIGHT_WITH_OFFSET)}) then interval 86399 second "
+                           "else interval 0 second end)")
+            options.append(instant)
+            continue
+        wall = f"cast({parsed} as timestamp)" if kind.endswith("_ns") else parsed
+        if eod:
+            wall = _end_of_day(wall)
+        options.append(wall if kind.startswith("zulu") else local(wall))
     return "coalesce(" + ", ".join(options) + ")" if len(options) > 1 else options[0]
 
 
@@ -134,6 +250,13 @@ def _code(spec: FieldSpec, r: str, params: _Params) -> str:
             k: str(bool(v)).lower() if isinstance(v, bool) else str(v).lower()
             for k, v in value_map.items()
         }
+    if spec.default is not None:
+        # a canonical value or a mapped one; anything else (not missing) becomes the default
+        value_map = {**{v: v for v in ENUMS[spec.name]}, **value_map}
+        keys = params.add(list(value_map))
+        vals = params.add([str(v) for v in value_map.values()])
+        return (f"coalesce(map_extract_value(map({keys}, {vals}), {key}), "
+                f"case when {key} is not null then {params.add(spec.default)} end)")
     if not value_map:
         return key
     keys = params.add(list(value_map))
@@ -141,18 +264,40 @@ def _code(spec: FieldSpec, r: str, params: _Params) -> str:
     return f"coalesce(map_extract_value(map({keys}, {vals}), {key}), {key})"
 
 
+# Ignored around a number: spaces (also no-break and thin ones), and a currency sign or code
+# before (after a sign) or after it: "RM 1,234.50", "-$5", "5 €", "IDR 150.000", "US$12".
+_NUMBER_SPACES = r"[\s\x{00A0}\x{2007}\x{202F}]+"
+_CURRENCY = r"(?:[A-Z]{3}|RM|Rp|[A-Z]{1,2}\$|\p{Sc})"
+_NUMBER_AROUND = rf"^([+-]?){_CURRENCY}|{_CURRENCY}$"
+
+
 def _number(spec: FieldSpec, r: str, params: _Params) -> tuple[str, str]:
-    """(typed value, the parsed number before scale conversion)."""
-    parsed = f"try_cast(trim({r}) as double)"
+    """(typed value from the column n_<field>, the parsed number before scale conversion).
+
+    A number as plain DuckDB reads it ("1234.5", "-3", "1e3") is cast at once; only the others
+    are cleaned: spaces and currency dropped, then digits grouped by the thousands separator in
+    threes, the decimal mark, and nothing else ("1,5" is no number unless decimal is ",")."""
+    dec, thou = _re2_char(spec.decimal), _re2_char(spec.thousands)
+    cleaned = (f"regexp_replace(regexp_replace({r}, {params.add(_NUMBER_SPACES)}, '', 'g'), "
+               f"{params.add(_NUMBER_AROUND)}, '\\1', 'g')")
+    shape = rf"[+-]?(?:[0-9]{{1,3}}(?:{thou}[0-9]{{3}})+|[0-9]+)(?:{dec}[0-9]*)?|[+-]?{dec}[0-9]+"
+    # the cleaned text named once (a lambda), so that it is computed only where needed
+    parsed = (f"list_transform([{cleaned}], lambda c: case when regexp_full_match(c, "
+              f"{params.add(shape)}) then try_cast(replace(replace(c, "
+              f"{params.add(spec.thousands)}, ''), {params.add(spec.decimal)}, '.') as double) "
+              "end)[1]")
+    if spec.decimal == ".":  # the common case first: no regular expression for "1234.5"
+        parsed = f"coalesce(try_cast(trim({r}) as double), {parsed})"
     if spec.not_applicable:
         na = params.add([x.strip() for x in spec.not_applicable])
         parsed = f"(case when list_contains({na}, trim({r})) then null else {parsed} end)"
+    n = f"n_{spec.name}"
     if spec.name != "rating":
-        return parsed, parsed
+        return n, parsed
     lo, hi = spec.scale or (1.0, 5.0)
     typed = (
-        f"(case when {parsed} between {params.add(lo)} and {params.add(hi)} then "
-        f"round(1 + ({parsed} - {params.add(lo)}) * 4 / ({params.add(hi - lo)})) end)"
+        f"(case when {n} between {params.add(lo)} and {params.add(hi)} then "
+        f"round(1 + ({n} - {params.add(lo)}) * 4 / ({params.add(hi - lo)})) end)"
     )
     return typed, parsed
 
@@ -164,6 +309,7 @@ def staging_sql(
     params = _Params()
     target_fields = TARGET_FIELDS[mapping.target]
     raw_cols, typed_cols, reasons = [], [], []
+    numbers: list[str] = []
     json_nested: list[str] = []
     json_paths: list[str] = []
     for name in target_fields:
@@ -173,8 +319,15 @@ def staging_sql(
             raw_cols.append(f"null::varchar as {r}")
             typed_cols.append(f"null::{_SQL_TYPES.get(name, 'varchar')} as {name}")
             continue
-        raw_cols.append(f"{_raw_value(mapping, spec, params, json_paths)} as {r}")
-        if mapping.format == "jsonl" and spec.column is not None and spec.value is None:
+        raw = _raw_value(mapping, spec, params, json_paths)
+        if name in NUMBER_FIELDS and spec.value_map:
+            # words standing for numbers (a rating "good" = 5): mapped, then read as a number
+            keys = params.add(list(spec.value_map))
+            vals = params.add([str(v) for v in spec.value_map.values()])
+            raw = f"coalesce(map_extract_value(map({keys}, {vals}), lower(trim({raw}))), {raw})"
+        raw_cols.append(f"{raw} as {r}")
+        if (mapping.format in ("jsonl", "json") and spec.column is not None
+                and spec.value is None):
             ref = _raw_ref(mapping, spec.column, params, json_paths).replace("_vals", "_types")
             raw_cols.append(f"{ref} as j_{name}")
             json_nested.append(
@@ -202,7 +355,7 @@ def staging_sql(
         elif name in NUMBER_FIELDS:
             typed, parsed = _number(spec, r, params)
             typed_cols.append(f"{typed} as {name}")
-            typed_cols.append(f"{parsed} as n_{name}")
+            numbers.append(f"{parsed} as n_{name}")  # parsed once, read by the typed value
             reasons.append(
                 f"case when {r} is not null and n_{name} is null and not "
                 f"list_contains({params.add([x.strip() for x in spec.not_applicable])},"
@@ -244,20 +397,24 @@ def staging_sql(
                 f"case when {r} is not null and not regexp_full_match(trim({r}), "
                 f"{params.add(spec.pattern)}) then 'bad_format:{name}' end"
             )
+        if spec.from_file_name:
+            reasons.append(f"case when {r} is null then 'file_name_mismatch:{name}' end")
     for name in mapping.required:
-        reasons.append(f"case when r_{name} is null then 'missing_required:{name}' end")
+        if not mapping.fields[name].from_file_name:  # a name that does not match says so above
+            reasons.append(f"case when r_{name} is null then 'missing_required:{name}' end")
     if mapping.target == "interactions":
         reasons.append("case when resolved_at < occurred_at then 'resolved_before_opened' end")
         reasons.append("case when promised_by < occurred_at then 'promised_before_opened' end")
 
-    # Typed columns may refer to other typed time stamps (hours_after): expose them as t_<name>.
+    # Typed columns may refer to other typed time stamps (hours_after): expose them as t_<name>;
+    # numbers are parsed there too, once (n_<name>).
     ts_aliases = [
         f"{_timestamp(mapping, mapping.fields[n], f'r_{n}', params)} as t_{n}"
         for n in TIMESTAMP_FIELDS
         if n in mapping.fields
         and not mapping.fields[n].hours_after
         and any(s.hours_after == n for s in mapping.fields.values())
-    ]
+    ] + numbers
     select_typed = ", ".join(typed_cols)
     out_cols = ", ".join(target_fields)
     reason_list = ", ".join(json_nested + reasons)

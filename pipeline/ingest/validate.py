@@ -13,6 +13,7 @@ import gc
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -32,12 +33,16 @@ from pipeline.progress import Progress
 if TYPE_CHECKING:
     from pipeline.config import RunConfig
     from pipeline.ingest import IngestResult
+    from pipeline.ingest.sources import SourceMapping
 
 # No usage statistics leave the machine (set before GX is imported anywhere).
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 
 BATCH_KEYS = {"interactions": ("source", "interaction_id"), "orders": ("source", "order_id")}
 COLUMN_KWARGS = ("column", "column_A", "column_B")
+# `<field>_mapped`, usable in a row_condition: whether the row's source maps that field at all
+# (a source without a customer id is not expected to fill one).
+MAPPED = re.compile(r"\b([a-z_]+)_mapped\b")
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ def _columns(suite: dict[str, Any]) -> list[str]:
     for e in suite["expectations"]:
         kw = e.get("kwargs", {})
         cols += [kw[k] for k in COLUMN_KWARGS if isinstance(kw.get(k), str)]
+        if isinstance(kw.get("row_condition"), str):
+            cols += [m.group(0) for m in MAPPED.finditer(kw["row_condition"])]
         cols += [c for c in kw.get("column_list", []) if isinstance(c, str)]
     return list(dict.fromkeys(cols))
 
@@ -225,11 +232,25 @@ def _categorical(col: pa.ChunkedArray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
 
 
-def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str], chunk_rows: int):
+def _mapped_columns(result: IngestResult, target: str, columns: list[str]) -> dict[str, str]:
+    """SQL for each `<field>_mapped` column a suite names: the sources mapping that field."""
+    out = {}
+    for c in columns:
+        if m := MAPPED.fullmatch(c):
+            sources = sorted(s for s, mp in result.mappings.items()
+                             if mp.target == target and m.group(1) in mp.fields)
+            out[c] = ("source in (" + ", ".join(sql_literal(s) for s in sources) + ")"
+                      if sources else "false")
+    return out
+
+
+def _batch_frames(con: duckdb.DuckDBPyConnection, target: str, columns: list[str], chunk_rows: int,
+                  computed: dict[str, str] | None = None):
     where = "_status = 'staged'"
     n = scalar(con, f"select count(*) from batch_{target}_classified where {where}")
     chunks = max(1, math.ceil(n / chunk_rows))
-    select = ", ".join(quote_ident(c) for c in columns) or "1 as _"
+    select = ", ".join(f"{(computed or {}).get(c, quote_ident(c))} as {quote_ident(c)}"
+                       for c in columns) or "1 as _"
     key = ", ".join(BATCH_KEYS[target])
     if chunks == 1:
         # Through Arrow: ten times faster than .df() for text columns.
@@ -302,6 +323,7 @@ def validate_batch(
     staged = {t: sum(f.staged for f in result.files if f.target == t) for t in BATCH_KEYS}
     progress = Progress("validate", sum(max(1, math.ceil(n / cfg.validation_chunk_rows))
                                         for n in staged.values() if n), cfg.quiet)
+    share_limit = 0.0  # the critical bound of a file's quarantined share
     for path in suites:
         doc = load_suite_file(path)
         name = doc["name"]
@@ -310,11 +332,13 @@ def validate_batch(
                 continue  # nothing new for this table in this run
             cols = _columns(doc)
             _check_suite_columns(con, path, name, cols)
-            frames = _batch_frames(con, name, cols, cfg.validation_chunk_rows)
+            frames = _batch_frames(con, name, cols, cfg.validation_chunk_rows,
+                                   _mapped_columns(result, name, cols))
         elif name == "run_files":
             frames = [_run_files_frame(result)]
             if frames[0].empty:
                 continue
+            share_limit = _share_limit(doc)
         else:
             raise UserError(f"{path}: suite name '{name}' is not interactions, orders or run_files")
         with _prefetched(frames) as ahead:
@@ -333,16 +357,118 @@ def validate_batch(
         _keep_for_inspection(con, cfg)
         first = critical[0]
         more = f" (+{len(critical) - 1} more)" if len(critical) > 1 else ""
+        share = any(o.suite == "run_files" and o.column == "quarantined_share" for o in critical)
         raise ValidationFailed(
             f"validation failed, nothing committed: {first.suite}: {first.expectation}"
             f"({first.column or ''}) — {_describe(first)}{more}; "
             f"see {_run_dir(cfg)}"
+            + (_quarantine_reasons(con, result, share_limit) if share else "")
         )
     return [
         f"{o.suite}: {o.expectation}({o.column or ''}) — {_describe(o)}"
         for o in outcomes
         if not o.success
     ]
+
+
+def _share_limit(doc: dict[str, Any]) -> float:
+    """The lowest critical max_value on run_files' quarantined_share (0 if none)."""
+    limits = [e.get("kwargs", {}).get("max_value") for e in doc["expectations"]
+              if e.get("kwargs", {}).get("column") == "quarantined_share"
+              and e.get("severity", "critical") == "critical"]
+    numbers = [x for x in limits if isinstance(x, int | float)]
+    return float(min(numbers)) if numbers else 0.0
+
+
+# A stopped run's message: this many files, and per file this many reasons, two examples each.
+NOTE_FILES, NOTE_REASONS, NOTE_EXAMPLES = 3, 3, 2
+
+
+def _quarantine_reasons(con: duckdb.DuckDBPyConnection, result: IngestResult,
+                        limit: float) -> str:
+    """Indented lines under a stop for the quarantined share: per file over the limit (most
+    quarantined first) its top reasons, each with its share of the file's rows and two example
+    values (the field's raw value, else the record), masked and cut short."""
+    over = sorted((f for f in result.files if f.status == "loaded" and f.rows_read
+                   and f.quarantined / f.rows_read > limit),
+                  key=lambda f: (-f.quarantined / f.rows_read, f.source, f.file))
+    lines = []
+    for f in over[:NOTE_FILES]:
+        lines.append(f"  {f.file} ({f.source}): {f.quarantined:,} of {f.rows_read:,} rows "
+                     "quarantined")
+        mapping = result.mappings.get(f.source)
+        for reason, n, row_numbers, raws in con.execute(f"""
+            select reason, count(*), list(source_row order by source_row)[1:$k],
+                   list(_raw order by source_row)[1:$k]
+            from (select source_row, _raw, unnest(_reasons) as reason
+                  from batch_{f.target}_classified
+                  where _status = 'quarantined' and source = $source and source_file = $file)
+            group by reason order by count(*) desc, reason limit $reasons
+        """, {"k": NOTE_EXAMPLES, "reasons": NOTE_REASONS, "source": f.source,
+              "file": f.file}).fetchall():
+            pct = 100 * n / f.rows_read
+            share = f"{pct:.0f}%" if pct >= 1 else "<1%"
+            lines.append(f"    {reason}: {share}, e.g. "
+                         f"{_examples(mapping, reason, list(zip(row_numbers, raws, strict=True)))}")
+    if len(over) > NOTE_FILES:
+        lines.append(f"  (+{len(over) - NOTE_FILES} more files)")
+    return "".join("\n" + line for line in lines)
+
+
+def _examples(mapping: SourceMapping | None, reason: str, examples: list[tuple]) -> str:
+    """`'03/18/2020' (row 1), '03/19/2020' (row 2) do not match %Y-%m-%d`, or `row 1, row 3
+    (empty)` when the field is empty in both."""
+    from pipeline.report.privacy import mask_pii
+
+    field = reason.partition(":")[2]
+    spec = mapping.fields.get(field) if mapping else None
+    columns = spec.raw_columns if spec else ()
+    values = [_field_value(mapping, columns, raw) if columns else raw for _, raw in examples]
+    if columns and not any(values):
+        return ", ".join(f"row {row}" for row, _ in examples) + " (empty)"
+    text = ", ".join(f"'{_cut(mask_pii(str(v or '')))}' (row {row})"
+                     for (row, _), v in zip(examples, values, strict=True))
+    if reason.startswith("bad_timestamp:") and mapping and spec:
+        formats = list(spec.formats or mapping.timestamp_formats)
+        shown = ", ".join(formats[:3]) + (f", … ({len(formats)} formats)"
+                                          if len(formats) > 3 else "")
+        text += f" {'does' if len(examples) == 1 else 'do'} not match {shown}"
+    return text
+
+
+def _field_value(mapping: SourceMapping, columns: tuple[str, ...], raw: str | None
+                 ) -> str | None:
+    """The field's raw value in a quarantined record (its JSON text), if it can be found; else
+    the record itself."""
+    try:
+        record = json.loads(raw or "")
+    except ValueError:
+        return raw
+    if not isinstance(record, dict):
+        return raw
+    parts = []
+    for column in columns:
+        if mapping.format in ("jsonl", "json"):  # a dotted path into the object
+            value: Any = record
+            for part in column.split("."):
+                if isinstance(value, dict):
+                    value = value.get(part)
+                elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                    value = value[int(part)]
+                else:
+                    value = None
+        elif column in record:
+            value = record[column]
+        else:
+            return raw  # not in the record (a column a SQL source's query added)
+        if value not in (None, ""):
+            parts.append(value if isinstance(value, str) else json.dumps(value))
+    return " ".join(parts)
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _release_memory() -> None:
@@ -357,7 +483,7 @@ def _check_suite_columns(con: duckdb.DuckDBPyConnection, path: Path, name: str,
     have = [r[0] for r in con.execute(f"describe batch_{name}_classified").fetchall()
             if not r[0].startswith("_")]
     for c in cols:
-        if c not in have:
+        if c not in have and not (MAPPED.fullmatch(c) and MAPPED.fullmatch(c).group(1) in have):
             raise UserError(f"configuration error in {path}: column '{c}' is not a column of "
                             f"{name} (columns: {', '.join(have)})")
 

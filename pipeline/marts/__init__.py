@@ -72,6 +72,10 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 def touchpoint_table(con: duckdb.DuckDBPyConnection, lang: str = "en") -> str:
     """mart_touchpoint as plain text for the terminal, with a coverage line under it."""
+    exists = con.execute("select count(*) from duckdb_tables() where table_name = "
+                         "'mart_touchpoint' and not temporary").fetchall()[0][0]
+    if not exists:  # orders only: no interaction has been loaded, so there is no mart
+        return "no touchpoint table: no interactions have been loaded"
     rows = [tuple(r.values()) for r in run_sql(con, _SQL, "touchpoint_table", {"lang": lang})]
     header = (
         "touchpoint",

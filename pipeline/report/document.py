@@ -281,6 +281,14 @@ class _Doc:
             [L("summary.csat"), f.pct(o.csat_pct)],
             [L("summary.promise_kept"), f.pct(o.promise_kept_pct)],
         ]
+        if d.quality.without_customer:
+            rows.append([L("summary.without_customer"),
+                         L("summary.without_customer_text",
+                           count=f.int(d.quality.without_customer))])
+        if d.quality.dates_declared:
+            rows.append([L("summary.dates_declared"),
+                         L("summary.dates_declared_text",
+                           sources=", ".join(d.quality.dates_declared))])
         self.add(self.p(L("summary.key_figures"), "h2"))
         t = LongTable(
             [[self.p(a, "body"), self.p(b, "body")] for a, b in rows],
@@ -551,6 +559,7 @@ class _Doc:
             else L("cover.no_previous")
         )
         self.add(self.p(L("segments.intro", previous=prev), "note"))
+        self.without_customer_note()
         header = [
             L("segments.segment"),
             L("segments.customers"),
@@ -585,6 +594,7 @@ class _Doc:
             self.add(self.p(L("retention.not_computed"), "big"))
             return
         self.add(self.p(L("retention.intro"), "note"))
+        self.without_customer_note()
         header = [
             L("retention.group"),
             L("retention.customers"),
@@ -608,6 +618,12 @@ class _Doc:
             for r in sorted(d.retention, key=lambda r: (order.get(r.group, 99), r.group))
         ]
         self.add(self.table(header, rows, [5, 1.5, 1.5, 1.5, 2.5], right=(1, 2, 3, 4), span=0.7))
+
+    def without_customer_note(self) -> None:
+        """Segments and retention follow customers: say how many contacts had none."""
+        if n := self.d.quality.without_customer:
+            self.add(self.p(self.L("quality.without_customer_left_out", count=self.f.int(n)),
+                            "note"))
 
     def language(self) -> None:
         d, L, f = self.d, self.L, self.f
@@ -698,6 +714,14 @@ class _Doc:
         self.add(
             self.table(header, rows, [4, 1.2, 1.6, 1.6, 1.6, 1.6], right=range(1, 6), span=0.7)
         )
+        anonymous = [f"{s.source} {f.int(s.without_customer)}" for s in q.sources
+                     if s.without_customer]
+        if anonymous:
+            self.add(self.p(L("quality.without_customer", count=f.int(q.without_customer),
+                              sources=", ".join(anonymous)), "note"))
+        if q.dates_declared:
+            self.add(self.p(L("quality.dates_declared", sources=", ".join(q.dates_declared)),
+                            "note"))
         if q.quarantine:
             self.add(self.p(L("quality.quarantine_reasons"), "h2"))
             rows = [[r.source, r.reason, f.int(r.rows)] for r in q.quarantine]

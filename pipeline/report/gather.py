@@ -233,6 +233,8 @@ def quality(con: duckdb.DuckDBPyConnection, with_coverage: bool) -> Quality:
                 int(r["staged"]),
                 int(r["quarantined"]),
                 int(r["duplicates"]),
+                int(r["without_customer"]),
+                bool(r["dates_declared"]),
             )
             for r in query(con, "quality_sources")
         ],

@@ -245,6 +245,8 @@ class SourceQuality:
     staged: int
     quarantined: int
     duplicates: int
+    without_customer: int = 0  # interactions with no customer id: not in segments or retention
+    dates_declared: bool = False  # time stamps given by the mapping, not read from the export
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,14 @@ class Quality:
     @property
     def quarantined(self) -> int:
         return sum(s.quarantined for s in self.sources)
+
+    @property
+    def without_customer(self) -> int:
+        return sum(s.without_customer for s in self.sources)
+
+    @property
+    def dates_declared(self) -> list[str]:
+        return [s.source for s in self.sources if s.dates_declared]
 
     def top_reasons(self, n: int = 3) -> list[tuple[str, int]]:
         totals: dict[str, int] = {}

@@ -145,13 +145,13 @@ def ensure_sample(rows: int, out: Path) -> Path:
     sample = out / "sample"
     marker = sample / ".complete"
     stamp = out / "rows.txt"
-    if marker.exists() and stamp.exists() and stamp.read_text() == str(rows):
+    if marker.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == str(rows):
         return sample
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     print(f"generating {rows:,} interactions under {sample} ...", file=sys.stderr)
     write_sample(sample, interactions=rows)
-    stamp.write_text(str(rows))
+    stamp.write_text(str(rows), encoding="utf-8")
     return sample
 
 
@@ -307,7 +307,7 @@ def render_growth(out: Path) -> str:
     runs = []
     for path in out.glob("bench-*.json"):
         try:
-            doc = json.loads(path.read_text())
+            doc = json.loads(path.read_text(encoding="utf-8"))
             runs.append((doc["rows"], doc["input_rows"], doc["end_to_end_s"], doc["ratio"],
                          doc["peak_rss_mb"]))
         except (OSError, ValueError, KeyError):
@@ -350,7 +350,7 @@ def write_json(result: BenchResult, out: Path) -> Path:
            "stages": [{**asdict(s), "rows_per_second": s.rows_per_second}
                       for s in result.stages]}
     path = out / f"bench-{result.rows}.json"
-    path.write_text(json.dumps(doc, indent=2))
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     return path
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import paths
@@ -32,9 +32,19 @@ def _config(args: argparse.Namespace) -> RunConfig:
               "reload": tuple(getattr(args, "reload", None) or ())}
     if args.now:
         try:
-            kwargs["now"] = datetime.fromisoformat(args.now).replace(tzinfo=None)
+            now = datetime.fromisoformat(args.now)
         except ValueError:
             raise UserError(f"--now: '{args.now}' is not an ISO date or time") from None
+        # the clock is naive UTC: an offset (+08:00, Z) is converted, not dropped
+        kwargs["now"] = (now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out: {out} is a file, not a folder; name a folder (created if "
+                        "missing) for the report and validation results")
+    data_dir = Path(args.data_dir)
+    if args.command in ("run", "ingest") and not data_dir.is_dir():
+        raise UserError(f"--data-dir: {data_dir}: no such folder; give the folder the source "
+                        "mappings' file patterns are relative to")
     for opt, value in (("--from", args.period_from), ("--to", args.period_to)):
         if value:
             try:
@@ -173,6 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing committed", file=sys.stderr)
         return 130
+    except Exception as exc:  # the machine's errors: one line; anything else stays a traceback
+        message = _environment_error(exc, args)
+        if message is None:
+            raise
+        if message == _INTERRUPTED:
+            print("interrupted: nothing committed", file=sys.stderr)
+            return 130
+        print(f"error: {message}", file=sys.stderr)
+        return UserError.exit_code
     return 0
 
 
@@ -181,3 +200,60 @@ def _summary(out: object) -> str:
         return ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
                          for k, v in out.items() if not isinstance(v, dict | list))
     return str(out)
+
+
+_INTERRUPTED = "interrupted"
+
+
+def _environment_error(exc: Exception, args: argparse.Namespace) -> str | None:
+    """One line for an error of the machine rather than of the code: a folder read-only, a disk
+    full, a file gone or unreadable, a warehouse DuckDB cannot read, a query interrupted by
+    Ctrl-C. None for anything else (a bug keeps its traceback)."""
+    import errno
+
+    import duckdb
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    warehouse = getattr(args, "warehouse", "the warehouse")
+    after = "; nothing committed" if args.command != "sources" and not getattr(
+        args, "explain", None) else ""
+    if isinstance(exc, duckdb.InterruptException) or (
+            isinstance(exc, RuntimeError) and "interrupted" in text.lower()):
+        return _INTERRUPTED
+    if isinstance(exc, RuntimeError) and text.startswith("Symlink loop from "):
+        where = text.removeprefix("Symlink loop from ").strip("'")
+        return f"{where}: a loop of symbolic links; fix or remove the link{after}"
+    if isinstance(exc, OSError):
+        what = exc.strerror or text
+        if exc.filename:
+            where = f"{exc.filename}: "
+        else:  # a write to an open file: the warehouse's or a report's
+            where, what = "", (f"{what} while writing the warehouse ({warehouse}) or the "
+                               f"reports ({getattr(args, 'out', 'reports')})")
+        data_dir = Path(getattr(args, "data_dir", None) or paths.DATA).resolve()
+        source = bool(exc.filename) and Path(str(exc.filename)).resolve().is_relative_to(data_dir)
+        access = ("make it readable by this user, or move it out of the data folder" if source
+                  else "give this user write access, or point --out / --warehouse elsewhere")
+        fix = {
+            errno.ENOSPC: "free some space (or point --out / --warehouse elsewhere) and run again",
+            errno.EROFS: "make the folder writable, or point --out / --warehouse elsewhere",
+            errno.EACCES: access,
+            errno.EPERM: access,
+            errno.ENOENT: ("it was removed or renamed while the run read it; run again" if source
+                           else "check the path and run again"),
+            errno.ELOOP: "a loop of symbolic links; fix or remove the link",
+            errno.EIO: "the disk reported an error; check it and run again",
+        }.get(exc.errno or 0, "check the path and run again")
+        return f"{where}{what}; {fix}{after}"
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return (f"DuckDB ran out of memory ({text}); raise --memory-limit (now "
+                f"{getattr(args, 'memory_limit', '?')}) or free memory{after}")
+    if isinstance(exc, duckdb.Error) and ("Corrupt database file" in text or (
+            "Could not read enough bytes" in text and Path(str(warehouse)).name in text)):
+        return (f"{warehouse} is not a readable DuckDB warehouse ({text}); restore a backup, or "
+                f"rebuild it from the exports: `make clean`, then `python -m pipeline run`")
+    if isinstance(exc, duckdb.IOException):
+        fix = ("free some space (or point --out / --warehouse elsewhere) and run again"
+               if "No space left" in text else "check the folder's space and permissions")
+        return f"{text}; {fix}{after}"
+    return None

@@ -32,6 +32,9 @@ CHANNELS = (
 )  # fmt: skip
 INTERACTION_KINDS = ("complaint", "inquiry", "compliment", "feedback", "request")
 EFFECTS = ("exceeds", "meets", "falls_short")
+PRECEDENCES = ("customer_first", "any_shortfall")
+# Causes of a low rating although every promise was kept, besides `expectation` (none matched).
+CAUSES = ("product", "policy")
 # The guide's order (display); customer_segments.sql tries once_loyal_now_upset first.
 SEGMENTS = ("active_hater", "extreme_critic", "once_loyal_now_upset", "still_passionate", "other")
 # Languages every phrase is written in, and those every text shown to users must have.
@@ -156,6 +159,13 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Cause:
+    id: str  # product | policy
+    topics: tuple[str, ...]  # lower-case topic values
+    keywords: tuple[Keyword, ...]  # the customer's words, matched like touchpoints.yaml keywords
+
+
+@dataclass(frozen=True)
 class Scoring:
     as_of: str  # data | clock
     speed: SpeedRules
@@ -166,6 +176,10 @@ class Scoring:
     window_days: int
     recent_days: int
     segments: tuple[Segment, ...]  # in SEGMENTS order
+    # customer_first: a rating, when given, decides the outcome; any_shortfall: any signal short
+    precedence: str = "customer_first"
+    # where "low rating, every promise kept" lies: CAUSES order, first match wins (words, topic)
+    causes: tuple[Cause, ...] = ()
 
     def segment(self, segment_id: str) -> Segment:
         return next(s for s in self.segments if s.id == segment_id)
@@ -457,7 +471,7 @@ def _keywords(node: _Node) -> tuple[Keyword, ...]:
 def _scoring(root: _Node) -> Scoring:
     top = root.mapping(
         ("as_of", "speed", "resolution", "rating", "language", "analysis_window", "segments"),
-        ("kind_signals",),
+        ("kind_signals", "precedence", "causes"),
     )
     sp = top["speed"].mapping(
         (
@@ -530,7 +544,27 @@ def _scoring(root: _Node) -> Scoring:
         window_days=days,
         recent_days=recent,
         segments=tuple(segments),
+        precedence=(
+            top["precedence"].choice(PRECEDENCES) if "precedence" in top else "customer_first"
+        ),
+        causes=_causes(top["causes"]) if "causes" in top else (),
     )
+
+
+def _causes(node: _Node) -> tuple[Cause, ...]:
+    """causes.<product|policy>: topics and/or keywords per language (CAUSES order)."""
+    nodes = node.mapping((), CAUSES)
+    out = []
+    for cid in CAUSES:
+        if cid not in nodes:
+            continue
+        f = nodes[cid].mapping((), ("topics", "keywords"))
+        if not f:
+            raise nodes[cid].fail("give topics, keywords or both")
+        topics = f["topics"].strings() if "topics" in f else ()
+        keywords = _keywords(f["keywords"]) if "keywords" in f else ()
+        out.append(Cause(cid, tuple(t.lower() for t in topics), keywords))
+    return tuple(out)
 
 
 def _kinds(node: _Node) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from pipeline.config import RunConfig, utc_now
+from pipeline.errors import UserError
 from pipeline.ingest import IngestResult, publish_batch, stage_batch, staging_area
 from pipeline.marts import build_marts
 from pipeline.outcomes import score_outcomes
@@ -83,7 +84,7 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
     with (open_warehouse(cfg.warehouse, cfg.memory_limit) as opened,
           _staging(opened, cfg, "ingest" in only)):
         con = wrap(opened) if wrap else opened
-        remove_stale_temp_files(cfg.reports_dir)  # a killed run's; we hold the run lock
+        remove_stale_temp_files(cfg.reports_dir)  # dead runs' only: another warehouse may share it
         started = utc_now()
         staged = None
         if "ingest" in only:
@@ -92,7 +93,7 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
         # Record numbers needed file order while reading; the later stages order explicitly,
         # and keeping insertion order makes large joins hold memory instead of spilling.
         con.execute("set preserve_insertion_order = false")
-        held = hold_writes()  # report files are moved into place after the commit
+        held = hold_writes(cfg.run_id)  # report files are moved into place after the commit
         con.execute("begin transaction")
         try:
             if staged is not None:
@@ -111,9 +112,17 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
             notify("commit", "end")
         except BaseException:
             held.discard()
-            con.execute("rollback")
+            try:
+                con.execute("rollback")
+            except duckdb.Error:
+                pass  # a failed commit (a full disk) has ended the transaction: report its error
             raise
-        held.release()
+        try:
+            held.release()
+        except OSError as exc:  # committed: only the report files' move failed
+            raise UserError(
+                f"the run committed, but its report files could not be moved into place "
+                f"({exc}); run `python -m pipeline report` again") from None
     return result
 
 

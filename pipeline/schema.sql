@@ -105,6 +105,10 @@ create table if not exists validations (
     unexpected_count bigint,
     observed    varchar
 );
+-- a batch-share expectation (`mostly`): the rows it judged and its `mostly`, so the report can
+-- judge the sum over runs as one batch (NULL for other expectations and older runs)
+alter table validations add column if not exists evaluated bigint;
+alter table validations add column if not exists mostly double;
 
 -- stage_fingerprints: what an incremental stage's table was last built from (a hash of its SQL
 -- and reference data). The same fingerprint: only new rows are added; another: a full rebuild.

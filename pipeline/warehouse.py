@@ -58,13 +58,13 @@ def connect(
                 f"{warehouse} is open in another program (a notebook or "
                 "another run?); close it and retry"
             ) from None
+        if "Could not read enough bytes" in text or "Corrupt database file" in text:
+            raise UserError(_unreadable(warehouse, text)) from None
         raise UserError(
             f"{warehouse}: cannot open the warehouse ({text.splitlines()[0]})"
         ) from None
     except duckdb.Error as exc:
-        raise UserError(
-            f"{warehouse}: not a DuckDB warehouse ({str(exc).splitlines()[0]})"
-        ) from None
+        raise UserError(_unreadable(warehouse, str(exc))) from None
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"set memory_limit = '{_checked_memory(memory_limit)}'")
     con.execute("set preserve_insertion_order = true")
@@ -72,15 +72,55 @@ def connect(
     con.execute("set autoload_known_extensions = false")
     con.execute("set autoinstall_known_extensions = false")
     if not read_only:
-        con.execute(SCHEMA.read_text())
+        _migrate(con, warehouse)  # first: it refuses before anything is changed
+        con.execute(SCHEMA.read_text(encoding="utf-8"))
     return con
+
+
+def _unreadable(warehouse: Path | str, text: str) -> str:
+    return (f"{warehouse} is not a readable DuckDB warehouse ({text.splitlines()[0]}); restore a "
+            "backup, or rebuild it from the exports: `make clean`, then `python -m pipeline run`")
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, warehouse: Path | str) -> None:
+    """Give a warehouse built by an older version the nullable columns schema.sql has since
+    added to its tables (as its `add column if not exists` lines do); a missing column that
+    cannot be added empty (not null) is an error naming the table and the column."""
+    ref = duckdb.connect(":memory:")
+    try:
+        ref.execute(SCHEMA.read_text(encoding="utf-8"))
+        wanted = ref.execute("select table_name, column_name, data_type, is_nullable "
+                             "from information_schema.columns order by table_name, "
+                             "ordinal_position").fetchall()
+    finally:
+        ref.close()
+    have = {(t, c) for t, c in con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'main'").fetchall()}
+    tables = {t for t, _ in have}
+    missing = [(t, c, typ, nullable) for t, c, typ, nullable in wanted
+               if t in tables and (t, c) not in have]
+    for t, c, _, nullable in missing:
+        if nullable != "YES":
+            raise UserError(
+                f"{warehouse}: table {t} has no column {c}: built by an older version of the "
+                "pipeline, and it cannot be added empty; rebuild the warehouse from the exports "
+                "(`make clean`, then `python -m pipeline run`) or use the version that built it")
+    for t, c, typ, _ in missing:
+        con.execute(f'alter table "{t}" add column if not exists "{c}" {typ}')
 
 
 def _checked_memory(limit: str) -> str:
     import re
 
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit.strip()):
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit.strip())
+    if not m:
         raise UserError(f"memory limit '{limit}' is not like 4GB")
+    unit = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}.get(m[2]) or 1024.0 ** (
+        "KMGT".index(m[2][0]) + 1)
+    if float(m[1]) * unit < 100e6:  # DuckDB cannot run a stage's queries in less
+        raise UserError(f"--memory-limit: '{limit}' is too small; give at least 100MB "
+                        "(default 2GB)")
     return limit.strip()
 
 

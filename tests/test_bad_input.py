@@ -238,6 +238,28 @@ CASES = [
          {"calls/x.csv": (2, 2, 0, 0)},
          check=("select length(text) from interactions where interaction_id = 'R1'",
                 [(5 << 20,)])),
+    # A record over 8 MiB is quarantined; DuckDB dropped one over its 16 MiB read buffer without
+    # a word, and the records after it took its number (issue 13, item 3).
+    *(Case(f"a {size} MiB record{shape}: quarantined, the records after it keep their numbers",
+           {"calls/x.csv": csv(line(1), line(2, notes=notes(size)), line(3), line(4))},
+           {"calls/x.csv": (4, 3, 1, 0)},
+           quarantine=[("calls/x.csv", 2, ["csv_malformed:record_too_large"])],
+           check=("select interaction_id, source_row from interactions where source_file = "
+                  "'calls/x.csv' order by 2", [("R1", 1), ("R3", 3), ("R4", 4)]))
+      for size, shape, notes in [
+          (9, "", lambda n: "x" * (n << 20)),
+          (17, "", lambda n: "x" * (n << 20)),
+          (17, " (quoted)", lambda n: '"' + "x" * (n << 20) + '"'),
+          (17, " (quoted, 1 MiB lines)", lambda n: '"' + ("x" * (1 << 20) + "\n") * n + '"'),
+          (40, "", lambda n: "x" * (n << 20))]),
+    Case("JSON lines: a 17 MiB record",
+         {"tickets/t.jsonl": jsonl(ticket(1), ticket(2, note="x" * (17 << 20)), ticket(3),
+                                   ticket(4))},
+         {"tickets/t.jsonl": (4, 3, 1, 0)},
+         mappings={"tickets": TICKETS},
+         quarantine=[("tickets/t.jsonl", 2, ["json_malformed:record_too_large"])],
+         check=("select interaction_id, source_row from interactions where source = 'tickets' "
+                "order by 2", [("T1", 1), ("T3", 3), ("T4", 4)])),
     Case("NUL and control characters in a value",
          {"calls/x.csv": csv(line(1, notes="a\x00b"), line(2, notes="bell\x07 esc\x1b"))},
          {"calls/x.csv": (2, 2, 0, 0)},
@@ -247,6 +269,39 @@ CASES = [
          {"calls/x.csv": csv(line(1), line(2).replace("\n", ",extra\n"), good(3))},
          {"calls/x.csv": (5, 4, 1, 0)},
          quarantine=[("calls/x.csv", 2, ["csv_malformed:too_many_columns"])]),
+    # --- file names ------------------------------------------------------------------------
+    Case("glob characters in file names: each file read as itself (issue 13, item 4)",
+         {"calls/x[1].csv": csv(line(1)), "calls/x1.csv": csv(line(2), line(3)),
+          "calls/y?.csv": csv(line(4)), "calls/yz.csv": csv(line(5), line(6)),
+          "calls/z*.csv": csv(line(7)), "calls/zz.csv": csv(line(8), line(9))},
+         {"calls/x[1].csv": (1, 1, 0, 0), "calls/x1.csv": (2, 2, 0, 0),
+          "calls/y?.csv": (1, 1, 0, 0), "calls/yz.csv": (2, 2, 0, 0),
+          "calls/z*.csv": (1, 1, 0, 0), "calls/zz.csv": (2, 2, 0, 0)},
+         check=("select source_file, list(interaction_id order by interaction_id) "
+                "from interactions where source_file <> 'calls/base.csv' group by 1 order by 1",
+                [("calls/x1.csv", ["R2", "R3"]), ("calls/x[1].csv", ["R1"]),
+                 ("calls/y?.csv", ["R4"]), ("calls/yz.csv", ["R5", "R6"]),
+                 ("calls/z*.csv", ["R7"]), ("calls/zz.csv", ["R8", "R9"])])),
+    Case("glob characters in JSON lines file names",
+         {"tickets/t[1].jsonl": jsonl(ticket(1)), "tickets/t1.jsonl": jsonl(ticket(2), ticket(3)),
+          "tickets/u*.jsonl": jsonl(ticket(4)), "tickets/uu.jsonl": jsonl(ticket(5), ticket(6))},
+         {"tickets/t[1].jsonl": (1, 1, 0, 0), "tickets/t1.jsonl": (2, 2, 0, 0),
+          "tickets/u*.jsonl": (1, 1, 0, 0), "tickets/uu.jsonl": (2, 2, 0, 0)},
+         mappings={"tickets": TICKETS},
+         check=("select source_file, list(interaction_id order by interaction_id) "
+                "from interactions where source = 'tickets' group by 1 order by 1",
+                [("tickets/t1.jsonl", ["T2", "T3"]), ("tickets/t[1].jsonl", ["T1"]),
+                 ("tickets/u*.jsonl", ["T4"]), ("tickets/uu.jsonl", ["T5", "T6"])])),
+    Case("glob characters in Parquet file names",
+         {"orders/o[1].parquet": parquet(), "orders/o?.parquet": parquet(order_id=["O5", "O6"]),
+          "orders/o1.parquet": parquet(order_id=["O3", "O4"])},
+         {"orders/o1.parquet": (2, 2, 0, 0), "orders/o?.parquet": (2, 2, 0, 0),
+          "orders/o[1].parquet": (2, 2, 0, 0)},
+         mappings={"orders": ORDERS},
+         check=("select source_file, list(order_id order by order_id) from orders "
+                "group by 1 order by 1",
+                [("orders/o1.parquet", ["O3", "O4"]), ("orders/o?.parquet", ["O5", "O6"]),
+                 ("orders/o[1].parquet", ["O1", "O2"])])),
     # --- time stamps -----------------------------------------------------------------------
     Case("mixed time formats, offsets and DST",
          {"calls/x.csv": csv(*(line(i, opened=v) for i, (v, _) in enumerate(TIMES, 1)))},
@@ -277,6 +332,19 @@ CASES = [
                              line(3, closed="2026-03-20 10:00"), good(2))},
          {"calls/x.csv": (5, 4, 1, 0)},
          quarantine=[("calls/x.csv", 1, ["resolved_before_opened"])]),
+    Case("hours after a time stamp: one huge, infinite or not a number (issue 13, item 13)",
+         {"calls/x.csv": csv(line(1, closed="2"), line(2, closed="1e20"), line(3, closed="inf"),
+                             line(4, closed="abc"), line(5, closed="-876601"), good(6))},
+         {"calls/x.csv": (11, 7, 4, 0)},
+         mappings={"calls": MAPPING.replace("resolved_at: closed",
+                                            "resolved_at: {column: closed, hours_after: "
+                                            "occurred_at}")},
+         quarantine=[("calls/x.csv", 2, ["out_of_range:resolved_at"]),
+                     ("calls/x.csv", 3, ["bad_number:resolved_at"]),
+                     ("calls/x.csv", 4, ["bad_number:resolved_at"]),
+                     ("calls/x.csv", 5, ["out_of_range:resolved_at"])],
+         check=("select resolved_at from interactions where interaction_id = 'R1'",
+                [(datetime(2026, 3, 18, 11, 0),)])),
     # --- keys ------------------------------------------------------------------------------
     Case("duplicate ids within a file",
          {"calls/x.csv": csv(line(1), line(2), line(1), line(2, notes="changed"), good(4))},
@@ -387,6 +455,12 @@ CASES = [
          {"orders/a.parquet": parquet(), "orders/b.parquet": parquet(currency=None)},
          Rejected("orders.yaml: fields.currency: column 'currency' is not in b.parquet"),
          mappings={"orders": ORDERS}),
+    Case("Parquet: a struct column mapped to a scalar field (issue 13, item 10)",
+         {"orders/o.parquet": parquet(currency=[{"code": "MYR"}, None])},
+         {"orders/o.parquet": (2, 1, 1, 0)}, mappings={"orders": ORDERS},
+         quarantine=[("orders/o.parquet", 1, ["nested_value:currency"])],
+         check=("select order_id, currency from orders where source_file = 'orders/o.parquet'",
+                [("O2", None)])),
     # --- mappings --------------------------------------------------------------------------
     Case("mapping: unknown key", {}, Rejected("calls.yaml: feilds: unknown key"),
          mappings={"calls": MAPPING.replace("fields:", "feilds:")}),
@@ -402,6 +476,11 @@ CASES = [
     Case("mapping: a symlink out of the data folder", {},
          Rejected("calls.yaml: files: '{data}/calls/link.csv' lies outside the data folder"),
          setup=lambda p: _link_outside(p)),
+    Case("mapping: a copy with only source: changed reads the same files (issue 13, item 6)",
+         {"calls/x.csv": csv(line(1))},
+         Rejected("calls_copy.yaml: files: 'calls/base.csv' is also read by {sources}/calls.yaml "
+                  "(source 'calls'); its rows would load twice as interactions of two sources"),
+         mappings={"calls_copy": MAPPING.replace("source: calls", "source: calls_copy")}),
 ]
 
 def _link_outside(p: Project) -> None:
@@ -464,7 +543,8 @@ def test_bad_input(base: Project, tmp_path: Path, case: Case) -> None:
         with pytest.raises(UserError) as err:
             run(cfg, only=("ingest",))
         message = str(err.value)
-        assert case.expect.message.replace("{data}", str(p.data)) in message
+        assert case.expect.message.replace("{data}", str(p.data)).replace(
+            "{sources}", str(p.sources)) in message
         assert "\n" not in message
         assert _tables(p) == before  # every table, every row: as it was
         return

@@ -147,6 +147,23 @@ def _check_outputs(out: Path) -> list[Path]:
     return [t for t in out.rglob("*.tmp")]
 
 
+def _check_latest_validation(out: Path, warehouse: Path) -> None:
+    """validation/latest.md describes a committed run, never one a kill rolled back."""
+    latest = out / "validation" / "latest.md"
+    if not latest.exists():
+        return
+    first = latest.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# Validation of run "), first
+    run_id = first.removeprefix("# Validation of run ").split()[0]
+    assert warehouse.exists(), f"latest.md describes run {run_id}, but nothing was committed"
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert _query(con, f"select count(*) from runs where run_id = '{run_id}'") == [(1,)], \
+            f"latest.md describes run {run_id}, which did not commit"
+    finally:
+        con.close()
+
+
 def _check_lock_free(warehouse: Path) -> None:
     with run_lock(warehouse):
         pass
@@ -265,6 +282,7 @@ def _crash_loop(root: Path, name: str, kills: list[tuple[str | None, float]]) ->
         _check_lock_free(warehouse)  # the lock died with its process
         _check_warehouse(warehouse)
         _check_outputs(out)
+        _check_latest_validation(out, warehouse)
         if not _committed(warehouse):  # nothing committed: nothing published either
             assert not [f for f in out.rglob("*") if f.is_file() and f.suffix != ".tmp"
                         and "validation" not in f.parts], seen[-1]
@@ -307,7 +325,7 @@ def test_crash_soak(clean: Path) -> None:
 def test_stale_sweep_removes_only_our_temporary_files(tmp_path: Path) -> None:
     from pipeline.report.export import remove_stale_temp_files
 
-    ours = tmp_path / "2026-Q3" / ".workplan-2026-Q3.csv.abc123.tmp"
+    ours = tmp_path / "2026-Q3" / ".workplan-2026-Q3.csv.~pipeline-r1-0a1b2c3d.abc123.tmp"
     spill = tmp_path / "bench" / "warehouse.duckdb.tmp" / ".duckdb_spill.tmp"
     other = tmp_path / "bench" / "warehouse.duckdb.tmp" / "duckdb_temp_1_storage.tmp"
     kept = tmp_path / "notes.tmp"

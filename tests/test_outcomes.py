@@ -452,9 +452,12 @@ def test_skipped_kinds_are_not_scanned(con, add_interactions, tmp_path):
         {"interaction_id": "survey", "kind": "feedback", "channel": "web", "occurred_at": T0,
          "text": "I don't know why it took so long", "rating": 4},
     )  # fmt: skip
-    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1), **{"language.skip_kinds": []}))
+    # any_shortfall: the phrase, when scanned, outweighs the rating
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1), precedence="any_shortfall",
+                             **{"language.skip_kinds": []}))
     assert _scored(con)["survey"]["outcome"] == "dissatisfied"
-    cfg = _cfg(tmp_path, now=datetime(2024, 4, 1), **{"language.skip_kinds": ["feedback"]})
+    cfg = _cfg(tmp_path, now=datetime(2024, 4, 1), precedence="any_shortfall",
+               **{"language.skip_kinds": ["feedback"]})
     score_outcomes(con, cfg)
     assert _brief(_scored(con)["survey"]) == ("satisfied", ["rating_met"], None)
 
@@ -465,6 +468,7 @@ def test_skipped_kinds_are_not_scanned(con, add_interactions, tmp_path):
 def test_any_shortfall_beats_any_exceedance_and_no_signal_is_unscored(
     con, add_interactions, tmp_path
 ):
+    """precedence: any_shortfall (the rule before issue 14)."""
     add_interactions(
         # exceeded speed, delighted rating, but a discouraged phrase: dissatisfied
         {**PROMISED, "interaction_id": "mixed", "resolved_at": "2024-03-01 11:00", "rating": 5,
@@ -478,7 +482,8 @@ def test_any_shortfall_beats_any_exceedance_and_no_signal_is_unscored(
         {"interaction_id": "silent", "kind": "inquiry", "channel": "web", "occurred_at": T0,
          "status": "in_progress"},
     )  # fmt: skip
-    summary = score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 3, 1, 12)))
+    cfg = _cfg(tmp_path, now=datetime(2024, 3, 1, 12), precedence="any_shortfall")
+    summary = score_outcomes(con, cfg)
     got = _scored(con)
     assert got["mixed"]["reasons"] == [
         "discouraged_phrase:dont_come_back",
@@ -618,3 +623,174 @@ def test_incremental_score_equals_a_full_rebuild(tmp_path: Path, later_clock: bo
                                ).fetchall() == [(0,)]
     finally:
         con.close()
+
+
+# --- precedence: the customer's own verdict first (issue 14) -------------------------------------
+
+# rated contacts whose handling says otherwise, and one nobody rated
+VERDICT_ROWS = [
+    # a 5-star rating on a late delivery
+    {**PROMISED, "interaction_id": "late_5", "resolved_at": "2024-03-02 12:00", "rating": 5},
+    # a 4 although staff said a discouraged phrase and the ticket was reopened
+    {**PROMISED, "interaction_id": "rude_4", "resolved_at": "2024-03-01 12:00", "rating": 4,
+     "status": "reopened", "text": "Agent: I don't know."},
+    # a 2 on a contact resolved well inside the promise
+    {**PROMISED, "interaction_id": "fast_2", "resolved_at": "2024-03-01 12:00", "rating": 2},
+    # no rating: the handling decides
+    {**PROMISED, "interaction_id": "late_unrated", "resolved_at": "2024-03-02 12:00"},
+    # a 1 on a late delivery: the late delivery agrees with the verdict and decides with it
+    {**PROMISED, "interaction_id": "late_1", "resolved_at": "2024-03-02 12:00", "rating": 1},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("precedence", "expected"),
+    [
+        (
+            "customer_first",
+            {
+                "late_5": ("delighted", ["rating_exceeded"], None),
+                "rude_4": ("satisfied", ["rating_met"], None),
+                "fast_2": ("dissatisfied", ["rating_low_promise_kept"], "expectation"),
+                "late_unrated": ("dissatisfied", ["speed_missed"], "service"),
+                "late_1": ("dissatisfied", ["rating_low", "speed_missed"], "service"),
+            },
+        ),
+        (
+            "any_shortfall",
+            {
+                "late_5": ("dissatisfied", ["speed_missed"], "service"),
+                "rude_4": (
+                    "dissatisfied",
+                    ["discouraged_phrase:dont_know", "reopened"],
+                    "service",
+                ),
+                "fast_2": ("dissatisfied", ["rating_low_promise_kept"], "expectation"),
+                "late_unrated": ("dissatisfied", ["speed_missed"], "service"),
+                "late_1": ("dissatisfied", ["rating_low", "speed_missed"], "service"),
+            },
+        ),
+    ],
+)
+def test_precedence_the_rating_decides_or_any_shortfall(
+    con, add_interactions, tmp_path, precedence, expected
+):
+    add_interactions(*VERDICT_ROWS)
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1), precedence=precedence))
+    got = _scored(con)
+    assert {k: _brief(v) for k, v in got.items()} == expected
+    # the handling's signals stay on the row either way, and in the speed metrics' columns
+    assert got["late_5"]["reasons"] == ["rating_exceeded", "speed_missed"]
+    assert got["late_5"]["promise_kept"] is False
+    assert got["rude_4"]["reasons"] == [
+        "discouraged_phrase:dont_know", "rating_met", "reopened", "speed_exceeded"
+    ]  # fmt: skip
+    assert got["rude_4"]["phrases"] == [{"phrase_id": "dont_know", "language": "en"}]
+
+
+def test_customer_first_is_the_default_when_scoring_yaml_does_not_say(
+    con, add_interactions, tmp_path
+):
+    cfg = _cfg(tmp_path, now=datetime(2024, 4, 1))
+    data = yaml.safe_load((cfg.reference_dir / "scoring.yaml").read_text(encoding="utf-8"))
+    assert data.pop("precedence") == "customer_first"  # shipped: customer_first
+    (cfg.reference_dir / "scoring.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    add_interactions(VERDICT_ROWS[0])
+    score_outcomes(con, cfg)
+    assert _brief(_scored(con)["late_5"]) == ("delighted", ["rating_exceeded"], None)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("precedence", "customer", "precedence: 'customer' is not one of "
+                                   "customer_first, any_shortfall"),
+        ("causes.price", {"topics": ["billing"]}, "causes.price: unknown key"),
+        ("causes.product", {}, "causes.product: give topics, keywords or both"),
+    ],
+)  # fmt: skip
+def test_precedence_and_causes_are_checked_at_load(tmp_path, key, value, message):
+    from pipeline.errors import UserError
+
+    cfg = _cfg(tmp_path, now=datetime(2024, 4, 1), **{key: value})
+    with pytest.raises(UserError) as e:
+        load_reference(cfg.reference_dir)
+    assert str(e.value).startswith(f"{cfg.reference_dir / 'scoring.yaml'}: {message}")
+    assert "\n" not in str(e.value)
+
+
+# --- the cause of a low rating with every promise kept (issue 14) --------------------------------
+
+KEPT_LOW = {**PROMISED, "resolved_at": "2024-03-01 12:00", "rating": 1, "topic": "delivery"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "topic", "cause"),
+    [
+        ("The product arrived broken.", "en", "delivery", "product"),
+        ("Item was DEFECTIVE out of the box", "en", "delivery", "product"),  # defect*
+        ("Barang rosak semasa sampai.", "ms", "delivery", "product"),
+        ("Kualitas barangnya jelek sekali.", "id", "delivery", "product"),
+        ("Het apparaat is kapot.", "nl", "delivery", "product"),
+        ("The price is far too high for this.", "en", "delivery", "policy"),
+        ("Fees again, what a policy!", "en", "delivery", "policy"),  # fee*
+        ("Harga terlalu mahal.", "ms", "delivery", "policy"),
+        ("Biaya ongkir terlalu tinggi.", "id", "delivery", "policy"),
+        ("De verzendkosten zijn belachelijk.", "nl", "delivery", "policy"),
+        # the customer's words first: product words on a billing topic
+        ("The product broke after a day.", "en", "billing", "product"),
+        # no words: the topic decides
+        ("Not happy.", "en", "product_quality", "product"),
+        (None, None, "refund", "policy"),
+        # none of either: the expectation was set wrong
+        ("Not what I hoped for.", "en", "delivery", "expectation"),
+        (None, None, None, "expectation"),
+        # whole words only: inside other words they say nothing
+        ("I am brokenhearted, the courier was reproductive of delays.", "en", "delivery",
+         "expectation"),
+    ],
+)  # fmt: skip
+def test_low_rating_with_every_promise_kept_is_split_by_the_evidence(
+    con, add_interactions, tmp_path, text, language, topic, cause
+):
+    add_interactions(
+        {**KEPT_LOW, "interaction_id": "1", "text": text, "language": language, "topic": topic}
+    )
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1)))
+    row = _scored(con)["1"]
+    code = {"product": "rating_low_product", "policy": "rating_low_policy",
+            "expectation": "rating_low_promise_kept"}[cause]  # fmt: skip
+    assert _brief(row) == ("dissatisfied", [code], cause)
+    assert row["reasons"] == [code, "speed_exceeded"]
+    assert row["promise_kept"] is True
+
+
+def test_the_split_applies_only_when_every_promise_was_kept(con, add_interactions, tmp_path):
+    # product words, but the promise was broken or staff misspoke: service and staff language,
+    # as before; a 5 with product words is no complaint at all
+    add_interactions(
+        {**KEPT_LOW, "interaction_id": "late", "resolved_at": "2024-03-03 12:00",
+         "text": "The product arrived broken."},
+        {**KEPT_LOW, "interaction_id": "rude", "text": "Product broken. Agent: not my problem."},
+        {**KEPT_LOW, "interaction_id": "happy", "rating": 5, "text": "Great product, fair price."},
+    )  # fmt: skip
+    score_outcomes(con, _cfg(tmp_path, now=datetime(2024, 4, 1)))
+    got = _scored(con)
+    assert _brief(got["late"]) == ("dissatisfied", ["rating_low", "speed_missed"], "service")
+    assert _brief(got["rude"]) == (
+        "dissatisfied", ["discouraged_phrase:dont_care", "rating_low"], "staff_language"
+    )  # fmt: skip
+    assert _brief(got["happy"]) == ("delighted", ["rating_exceeded", "speed_exceeded"], None)
+
+
+def test_cause_words_come_from_scoring_yaml(con, add_interactions, tmp_path):
+    add_interactions({**KEPT_LOW, "interaction_id": "1", "text": "The widget wobbles."})
+    cfg = _cfg(tmp_path, now=datetime(2024, 4, 1),
+               **{"causes.product": {"keywords": {"en": ["wobble*"]}}})  # fmt: skip
+    score_outcomes(con, cfg)
+    assert _brief(_scored(con)["1"]) == ("dissatisfied", ["rating_low_product"], "product")
+    cfg = _cfg(tmp_path, now=datetime(2024, 4, 1), **{"causes": {}})
+    score_outcomes(con, cfg)
+    assert _brief(_scored(con)["1"]) == (
+        "dissatisfied", ["rating_low_promise_kept"], "expectation"
+    )  # fmt: skip

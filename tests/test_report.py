@@ -10,7 +10,7 @@ The fixture (all phone complaints unless said; promise = 24 h after the contact)
            delivery     8        resolved in 2 h                               delighted
            delivery     8        resolved in 20 h                              satisfied
            billing     20        resolved in 2 h but rated 1                   dissatisfied
-                                                                               (rating_low_promise_kept)
+                                                          (rating_low_policy: the billing topic)
            billing     10        resolved in 20 h, rated 5                     delighted
            website     10        web feedback rated 4 (source "<b>survey</b>") satisfied
   2024-Q4  delivery     1        one contact on 15 Oct: Q3 is the last complete quarter
@@ -40,7 +40,7 @@ from pipeline.outcomes import score_outcomes
 from pipeline.report import build_report, gather, resolve_period
 from pipeline.report.export import FORMULA_STARTS, csv_bytes, safe_cell
 from pipeline.report.labels import load_labels
-from pipeline.report.model import Period
+from pipeline.report.model import Metrics, Mix, Period, TouchpointStats
 from pipeline.report.playbook import load_playbook
 from pipeline.touchpoints import map_touchpoints
 
@@ -316,6 +316,41 @@ def test_matrix_prints_the_mart_figures(reports, warehouse):
     assert "All touchpoints 80 23% 23% 55% 0% −33 50% 66%" in text  # 22.5% rounds up
 
 
+def test_matrix_tells_the_customers_verdict_from_what_was_inferred(reports, warehouse):
+    """issue 14: per touchpoint, scored outcomes a rating decided / inferred from the handling.
+    Q3 by hand: delivery's 40 contacts nobody rated (0 / 40); billing's 30 and the website's 10
+    were all rated (30 / 0, 10 / 0); all touchpoints 40 / 40."""
+    mart = {m["touchpoint_id"]: m for m in _mart(warehouse, "select * from mart_touchpoint")}
+    got = {k: (m["from_customer"], m["from_handling"]) for k, m in mart.items() if m["volume"]}
+    assert got == {"delivery": (0, 40), "billing": (30, 0), "website": (10, 0)}
+    text = pdf_text(reports["en"].pdf)
+    assert "Rated / inferred" in text
+    assert re.search(r"Delivery 40 20% 20% 60% 0% −40 .*? 0 / 40 ", text)
+    assert re.search(r"Invoices and billing 30 .*? 30 / 0 ", text)
+    assert re.search(r"All touchpoints 80 .*? 40 / 40", text)
+    assert "Dinilai / disimpulkan" in pdf_text(reports["ms"].pdf)
+
+
+def test_matrix_and_charts_leave_out_touchpoints_without_contacts(reports, warehouse):
+    """issue 14: of the 18 catalog touchpoints only delivery, billing (Q2 and Q3) and the website
+    (Q3) had contacts: the other 15 are left out of the matrix and the charts, with one line."""
+    catalog = _mart(warehouse, "select touchpoint_id from ref_touchpoints "
+                               "where touchpoint_id <> 'unmapped'")  # fmt: skip
+    assert len(catalog) == 18
+    text = pdf_text(reports["en"].pdf)
+    matrix = text[text.index("2. Touchpoint matrix"):text.index("3. Charts")]
+    assert re.findall(r" (\d+) (Invoices and billing|Website content|Delivery) \d", matrix) == [
+        ("1", "Website content"), ("2", "Invoices and billing"), ("3", "Delivery"),
+    ]  # fmt: skip
+    for name in ("Store staff", "Chat agent", "Formal letters", "Packaging", "Refunds"):
+        assert name not in matrix
+    assert ("Catalog touchpoints left out, with no contacts in this period or the previous "
+            "one: 15.") in matrix  # fmt: skip
+    charts = text[text.index("3. Charts"):text.index("4. Work plan")]
+    assert "Store staff" not in charts and "Formal letters" not in charts
+    assert "Titik sentuh katalog yang ditinggalkan" in pdf_text(reports["ms"].pdf)
+
+
 def test_work_plan_prints_the_mart_figures(reports, warehouse):
     text = pdf_text(reports["en"].pdf)
     # delivery first (24 late contacts), then billing (20): both P1, due report date + 14 days
@@ -330,13 +365,13 @@ def test_work_plan_prints_the_mart_figures(reports, warehouse):
     )
     assert {(r["touchpoint_id"], r["reason"], r["interactions"]) for r in reasons} == {
         ("delivery", "speed_missed", 24),
-        ("billing", "rating_low_promise_kept", 20),
+        ("billing", "rating_low_policy", 20),
     }
     with open(reports["en"].workplan_csv, encoding="utf-8-sig", newline="") as f:
         plan = list(csv.DictReader(f))
     assert [(r["rank"], r["priority"], r["touchpoint_id"], r["reason"]) for r in plan] == [
         ("1", "P1", "delivery", "speed_missed"),
-        ("2", "P1", "billing", "rating_low_promise_kept"),
+        ("2", "P1", "billing", "rating_low_policy"),
     ]
     mart = {m["touchpoint_id"]: m for m in _mart(warehouse, "select * from mart_touchpoint")}
     for r in plan:
@@ -344,8 +379,9 @@ def test_work_plan_prints_the_mart_figures(reports, warehouse):
         assert int(r["dissatisfied"]) == m["dissatisfied"]
         assert int(r["volume"]) == m["volume"]
         assert float(r["dissatisfied_pct"]) == pytest.approx(m["pct_dissatisfied"], abs=1e-4)
-    # a low rating although the promise was kept is answered by setting expectations
-    assert plan[1]["action_id"] == "set_expectations"
+    # a low rating although the promise was kept, on billing: the price or policy is reviewed
+    # (issue 14: the cause follows the topic; only `expectation` is told to set expectations)
+    assert plan[1]["action_id"] == "review_policy"
     assert plan[0]["action_id"] == "acknowledge_and_update"
     assert plan[0]["kpi"] == "promise_kept" and float(plan[0]["kpi_current"]) == 40.0
     assert plan[0]["due"] == "2024-11-18" and plan[0]["status"] == "open"
@@ -459,6 +495,93 @@ def test_playbook_maps_a_kept_promise_to_communication_never_to_staff():
                 action = pb.action_for("rating_low_promise_kept", t.id, kind, segment)
                 assert action.id == "set_expectations"
                 assert "expectation" in action.text("en").lower()
+
+
+def test_the_action_follows_the_cause_of_a_low_rating_with_every_promise_kept():
+    """issue 14: product and policy causes get their own actions, only `expectation` (the code
+    rating_low_promise_kept) is told to set expectations, and none of the three is staff's."""
+    pb = load_playbook(paths.REFERENCE)
+    from pipeline.reference import SEGMENTS, TOUCHPOINT_KINDS, load_reference
+
+    expected = {
+        "rating_low_product": "improve_product",
+        "rating_low_policy": "review_policy",
+        "rating_low_promise_kept": "set_expectations",
+    }
+    staff_actions = {"replace_phrases", "train_and_equip", "recover_on_the_spot",
+                     "acknowledge_and_update", "resolve_first_time"}  # fmt: skip
+    for t in load_reference(paths.REFERENCE).catalog.touchpoints:
+        for kind in (*TOUCHPOINT_KINDS, None):
+            for segment in SEGMENTS:
+                got = {code: pb.action_for(code, t.id, kind, segment).id for code in expected}
+                assert got == expected
+                assert not staff_actions & set(got.values())
+    for code in ("rating_low_product", "rating_low_policy"):
+        text = pb.action_for(code, "delivery", "physical", "other").text("en").lower()
+        assert "set expectations" not in text
+        assert "service team" in text
+
+
+def _stats(**metrics) -> TouchpointStats:
+    """A touchpoint of 100 contacts with the given Metrics fields (hand-made)."""
+    fields = {"mix": Mix(delighted=40, satisfied=40, dissatisfied=20),
+              "pct": {"delighted": 40.0, "satisfied": 40.0, "dissatisfied": 20.0,
+                      "unscored": 0.0},
+              "net_delight": 20.0, **metrics}  # fmt: skip
+    return TouchpointStats("delivery", "Delivery", "physical", "delivery", "Ops", 1,
+                           Metrics(**fields), volume_share=10.0, median_expected_hours=24.0)
+
+
+@pytest.mark.parametrize(
+    ("kpi", "metrics", "target"),
+    [
+        # short of the goal: the goal
+        ("promise_kept", {"promise_kept_pct": 70.0}, 90.0),
+        # at or above the goal: one step (5 points) better, never the goal below today
+        ("promise_kept", {"promise_kept_pct": 90.0}, 95.0),
+        ("promise_kept", {"promise_kept_pct": 97.0}, 100.0),  # capped at 100%
+        ("promise_kept", {"promise_kept_pct": 100.0}, 100.0),
+        ("csat", {"csat_pct": 85.0}, 90.0),
+        ("net_delight", {"net_delight": 35.0}, 40.0),
+        ("net_delight", {"net_delight": -10.0}, 30.0),
+        ("first_contact", {"fcr_pct": 80.0}, 85.0),
+        ("phrase_free", {"phrase_interactions": 0}, 100.0),
+        # lower is better: below the goal already, one step lower, not below 0
+        ("dissatisfied_share", {}, 10.0),  # 20% dissatisfied: the goal of 10%
+        ("dissatisfied_share", {"pct": {"dissatisfied": 8.0}}, 3.0),
+        ("dissatisfied_share", {"pct": {"dissatisfied": 2.0}}, 0.0),
+        # median_ttr against the channel's 24 h: quicker than that already, 10% quicker still
+        ("median_ttr", {"median_ttr_hours": 30.0}, 24.0),
+        ("median_ttr", {"median_ttr_hours": 10.0}, 9.0),
+        ("promise_kept", {}, 90.0),  # no current value: the goal
+    ],
+)
+def test_a_kpi_target_is_always_better_than_today(kpi, metrics, target):
+    from pipeline.report.workplan import kpi_current, kpi_target
+
+    pb = load_playbook(paths.REFERENCE)
+    t = _stats(**metrics)
+    assert kpi_target(t, pb.kpis[kpi]) == pytest.approx(target)
+    current = kpi_current(t, kpi)
+    if current is not None and current not in (0.0, 100.0):
+        better = kpi_target(t, pb.kpis[kpi]) < current if pb.kpis[kpi].lower_is_better else (
+            kpi_target(t, pb.kpis[kpi]) > current
+        )
+        assert better
+
+
+def test_the_target_step_is_configurable(tmp_path):
+    from pipeline.report.workplan import kpi_target
+
+    ref = _copy_reference(tmp_path)
+    text = (ref / "playbook.yaml").read_text(encoding="utf-8")
+    text = text.replace("promise_kept: {target: 0.90}", "promise_kept: {target: 0.90, step: 0.02}")
+    (ref / "playbook.yaml").write_text(text, encoding="utf-8")
+    pb = load_playbook(ref)
+    assert kpi_target(_stats(promise_kept_pct=92.0), pb.kpis["promise_kept"]) == 94.0
+    (ref / "playbook.yaml").write_text(text.replace("step: 0.02", "step: 2"), encoding="utf-8")
+    with pytest.raises(UserError, match=r"playbook.yaml: kpis.promise_kept.step: 2 out of range"):
+        load_playbook(ref)
 
 
 def test_formal_letters_get_a_meeting():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -27,7 +28,7 @@ from pipeline.ingest.sources import (
     SourceMapping,
     load_mappings,
 )
-from pipeline.ingest.stage import staging_sql
+from pipeline.ingest.stage import choose_formats, staging_sql
 from pipeline.ingest.validate import validate_batch, warm_up
 from pipeline.progress import Progress
 
@@ -122,6 +123,40 @@ def resolve_files(pattern: str, data_dir: Path, mapping: SourceMapping, key: str
     return found
 
 
+def _primary_files(mappings: list[SourceMapping], cfg: RunConfig) -> dict[str, list[Path]]:
+    """Each source's files (a SQL source's primary input). Two sources of one target that read
+    the same file would load its rows twice under two names: refused, naming both mappings.
+    (A file read for both targets is fine, as is a lookup file several SQL sources join.)"""
+    out: dict[str, list[Path]] = {}
+    owner: dict[tuple[str, Path], SourceMapping] = {}
+    for m in mappings:
+        key = "inputs" if m.format == "sql" else "files"
+        out[m.source] = resolve_files(m.primary_files, cfg.data_dir, m, key)
+        for path in out[m.source]:
+            other = owner.setdefault((m.target, path.resolve()), m)
+            if other is not m:
+                raise UserError(
+                    f"{m.path}: {key}: '{_relative(path, cfg.data_dir)}' is also read by "
+                    f"{other.path} (source '{other.source}'); its rows would load twice as "
+                    f"{m.target} of two sources: remove one mapping or narrow its {key}")
+    return out
+
+
+def _check_unchanged(paths: list[Path], hashed: dict[Path, os.stat_result]) -> None:
+    """A file written to while the run hashed and read it is refused: its rows would be
+    recorded under the hash of other content (and that content later skipped as loaded)."""
+    for path in paths:
+        before = hashed[path]
+        try:
+            after = path.stat()
+        except OSError:
+            after = None
+        if after is None or (after.st_size, after.st_mtime_ns, after.st_ino, after.st_ctime_ns) \
+                != (before.st_size, before.st_mtime_ns, before.st_ino, before.st_ctime_ns):
+            raise UserError(f"{path}: changed while this run read it; nothing was loaded: "
+                            "run again once the file is completely written")
+
+
 def _relative(path: Path, data_dir: Path) -> str:
     return path.resolve().relative_to(data_dir.resolve()).as_posix()
 
@@ -165,7 +200,7 @@ def _sql_source(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, primary:
         r = read.read_files(con, f"raw_input_{spec.name}", spec.format, files, spec.csv,
                              spec)
         inputs[spec.name] = f"select * exclude (_path, _row, _raw) from {r.table}"
-    _run_query(con, mapping, query, inputs, cfg)
+    nested = _run_query(con, mapping, query, inputs, cfg)
     cols = [r[0] for r in rows(con, "describe raw_query")]
     for needed in ("_path", "_row", "_raw"):
         if needed not in cols:
@@ -186,7 +221,8 @@ def _sql_source(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, primary:
     raw_type = scalar(con, "select column_type from (describe raw_query) "
                            "where column_name = '_raw'")
     return read.RawFiles("raw_query", tuple(c for c in cols if not c.startswith("_")),
-                         raw.rows_read, raw_struct=raw_type.upper().startswith("STRUCT"))
+                         raw.rows_read, raw_struct=raw_type.upper().startswith("STRUCT"),
+                         nested_columns=nested)
 
 
 def _one_select(mapping: SourceMapping) -> str:
@@ -218,10 +254,11 @@ def sandbox(memory_limit: str) -> duckdb.DuckDBPyConnection:
 
 
 def _run_query(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, query: str,
-               inputs: dict[str, str], cfg: RunConfig) -> None:
+               inputs: dict[str, str], cfg: RunConfig) -> tuple[str, ...]:
     """`raw_query` (temporary, on `con`): the query's result, every column but _path, _row and
     _raw as text. The query runs in a sandbox holding only the inputs (streamed over as Arrow,
-    the result streamed back), so it cannot touch the warehouse, whatever its input names."""
+    the result streamed back), so it cannot touch the warehouse, whatever its input names.
+    Returns the columns that held a struct, list or map (quarantined as nested_value)."""
     box = sandbox(cfg.memory_limit)
     try:
         for name, select in inputs.items():
@@ -235,10 +272,13 @@ def _run_query(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, query: st
                     if isinstance(exc, duckdb.PermissionException) else "")
             raise UserError(f"{mapping.path}: query: {str(exc).splitlines()[0]}{hint}") from None
         # Numbers, booleans and dates the query computes are read as their text, as from a file.
+        described = rows(box, 'select column_name, column_type from (describe "pipeline query")')
+        nested = tuple(c for c, t in described
+                       if not c.startswith("_") and read.is_nested_type(t))
         select = ", ".join(
             quote_ident(c) if c.startswith("_") else
             f"cast({quote_ident(c)} as varchar) as {quote_ident(c)}"
-            for (c,) in rows(box, 'select column_name from (describe "pipeline query")'))
+            for c, _ in described)
         con.register("pipeline_query_result",
                      box.sql(f'select {select} from "pipeline query"').to_arrow_reader())
         try:
@@ -248,6 +288,7 @@ def _run_query(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, query: st
             con.unregister("pipeline_query_result")
     finally:
         box.close()
+    return nested
 
 
 def _unpivot(con: duckdb.DuckDBPyConnection, mapping: SourceMapping,
@@ -311,8 +352,10 @@ def _create_batch(con: duckdb.DuckDBPyConnection, target: str) -> None:
 
 
 def _stage(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, raw: read.RawFiles,
-           lineage: list[tuple[str, str, str, int]], cfg: RunConfig) -> dict[str, int]:
-    """Stage raw rows (several files at once) into batch_<target>; returns rows read per file."""
+           lineage: list[tuple[str, str, str, int]], cfg: RunConfig,
+           notices: list[str] | None = None) -> dict[str, int]:
+    """Stage raw rows (several files at once) into batch_<target>; returns rows read per file.
+    Warnings for the run (time stamps two declared formats read differently) go to `notices`."""
     _check_columns(mapping, raw)
     if mapping.unpivot:
         raw = _unpivot(con, mapping, raw)
@@ -324,7 +367,11 @@ def _stage(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, raw: read.Raw
                 "file_hash varchar, file_seq integer)")
     con.executemany("insert into file_lineage values (?, ?, ?, ?)", lineage)
     oldest = cfg.now.replace(year=cfg.now.year - 30)
-    sql, params = staging_sql(mapping, raw.table, cfg.now, oldest)
+    choice, said = choose_formats(con, mapping, raw.table, {p: rel for p, rel, *_ in lineage},
+                                  raw.nested_columns)
+    if notices is not None:
+        notices += said
+    sql, params = staging_sql(mapping, raw.table, cfg.now, oldest, raw.nested_columns, choice)
     cols = ", ".join(TARGET_FIELDS[mapping.target])
     try:
         con.execute(f"""
@@ -355,7 +402,7 @@ def _classify(con: duckdb.DuckDBPyConnection, target: str, reloaded: tuple[str, 
     fields = TARGET_FIELDS[target]
     existing = (f"(select * from {target} where not list_contains($reloaded, source))"
                 if reloaded else target)
-    sql = (SQL_DIR / "classify_batch.sql").read_text().format(
+    sql = (SQL_DIR / "classify_batch.sql").read_text(encoding="utf-8").format(
         target=target, key=key, t_cols=", ".join(f"t.{c}" for c in fields),
         b_cols=", ".join(f"b.{c}" for c in fields), existing=existing)
     con.execute(sql, {"reloaded": list(reloaded)} if reloaded else None)
@@ -431,13 +478,15 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
     skipped: list[FileResult] = []
     seq = 0
     progress = Progress("ingest", len(mappings), cfg.quiet)
+    primary = _primary_files(mappings, cfg)
+    hashed: dict[Path, os.stat_result] = {}  # each new file as it was when it was hashed
     for mapping in mappings:
-        files = resolve_files(mapping.primary_files, cfg.data_dir, mapping,
-                              "inputs" if mapping.format == "sql" else "files")
+        files = primary[mapping.source]
         new: list[tuple[Path, str, str, int]] = []
         for path in files:
             rel = _relative(path, cfg.data_dir)
             stat = path.stat()
+            hashed[path] = stat
             result.file_stats[(mapping.source, rel)] = (stat.st_size, stat.st_mtime_ns)
             digest = (known.get((mapping.source, rel, stat.st_size, stat.st_mtime_ns))
                       or file_hash(path))
@@ -463,8 +512,10 @@ def stage_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
             else:
                 raw = read.read_files(con, "raw_files", mapping.format, paths, mapping.csv,
                                      mapping)
+            _check_unchanged(paths, hashed)  # what was read is what was hashed
             counts = _stage(con, mapping, raw,
-                            [(str(p), rel, d, n) for p, rel, d, n in lineage], cfg)
+                            [(str(p), rel, d, n) for p, rel, d, n in lineage], cfg,
+                            result.notices)
             read.drop_raw(con)  # staged: the raw text copies would only hold memory
             for p, rel, digest, _ in lineage:
                 read_counts[(mapping.source, rel)] = (mapping.target, digest, counts[str(p)])

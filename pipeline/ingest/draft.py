@@ -998,10 +998,12 @@ def _parquet(path: Path, notes: list[str]) -> Table:
     try:
         con = duckdb.connect()
         try:
-            r = con.execute("select * from read_parquet(?) limit ?", [str(path), MAX_ROWS])
+            # the file itself: DuckDB would read `x[1].parquet` as the pattern matching x1.parquet
+            literal = glob.escape(str(path))
+            r = con.execute("select * from read_parquet(?) limit ?", [literal, MAX_ROWS])
             desc = r.description
             data = r.fetchall()
-            total = con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0]
+            total = con.execute("select count(*) from read_parquet(?)", [literal]).fetchone()[0]
         finally:
             con.close()
     except duckdb.Error as exc:

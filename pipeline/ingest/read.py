@@ -49,14 +49,28 @@ class RawFiles:
     # `_raw` is a struct of the columns as read (turned into JSON text only for the rows that
     # are quarantined: formatting every row's JSON cost a fifth of ingest), else the text itself
     raw_struct: bool = False
+    # columns read as a struct, list, map or union (Parquet): text of such a value is no scalar,
+    # so staging quarantines a row whose mapped column holds one (nested_value:<field>)
+    nested_columns: tuple[str, ...] = ()
 
     def raw_text(self, expr: str) -> str:
         """SQL for the raw record as text, given `expr` referring to this table's `_raw`."""
         return f"to_json({expr})::varchar" if self.raw_struct else expr
 
 
+# DuckDB's readers expand glob characters in every path they are given; a file found by a
+# mapping's pattern is read as that exact file (`x[1].csv` is not `x1.csv`).
+_GLOB_CHARS = re.compile(r"([\[*?])")
+
+
+def literal_path(path: Path | str) -> str:
+    """The path as DuckDB's readers take it literally: each glob character in a bracket of its
+    own (`x[1].csv` -> `x[[]1].csv`), which DuckDB's glob matches only to that character."""
+    return _GLOB_CHARS.sub(r"[\1]", str(path))
+
+
 def _path_list(paths: list[Path]) -> str:
-    return "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"
+    return "[" + ", ".join(sql_literal(literal_path(p)) for p in paths) + "]"
 
 
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
@@ -142,6 +156,16 @@ def head_lines(path: Path, encoding: str) -> list[str]:
 
 def decode_header(path: Path, opts: CsvOptions) -> tuple[str, ...]:
     """The column names: the header's (normalised), or the mapping's for a file without one."""
+    try:
+        return _decode_header(path, opts)
+    except csv.Error as exc:  # "field larger than field limit": no header holds such a field
+        raise UserError(
+            f"{path}: line {opts.skip_lines + 1} is no header: a field of over "
+            f"{csv.field_size_limit():,} characters ({exc}); check csv.delimiter and "
+            "csv.quote in the source mapping, or whether the file is CSV at all") from None
+
+
+def _decode_header(path: Path, opts: CsvOptions) -> tuple[str, ...]:
     lines = head_lines(path, opts.encoding)
     if not opts.header:
         first = next((ln for ln in lines[opts.skip_lines:] if ln.strip()), None)
@@ -153,6 +177,10 @@ def decode_header(path: Path, opts: CsvOptions) -> tuple[str, ...]:
                     f"names {len(opts.columns)}; name every column, in file order")
         return opts.columns
     if len(lines) <= opts.skip_lines:
+        if len(read_head(path)) >= HEAD_BYTES:  # a whole MiB without a line break
+            raise UserError(f"{path}: line {len(lines) + 1} has no line break in its first "
+                            f"{HEAD_BYTES >> 20} MiB: no header is that long; is the file CSV, "
+                            "with this line ending?")
         raise UserError(f"{path}: has only {len(lines)} line(s), fewer than skip_lines + header")
     header_text = lines[opts.skip_lines]
     if "\x00" in header_text:
@@ -265,11 +293,97 @@ def _repaired(path: Path, folder: Path) -> Path | None:
     return copy
 
 
+# DuckDB 2.0's reader drops a record longer than its read buffer without a word (no row, no
+# reject, and the records after it lose their numbers), where a longer buffer reports it as too
+# long. A scan's buffer therefore holds its files' longest line twice over; lines longer than
+# this are not read at all (the file is refused).
+MAX_READ_LINE_BYTES = 128 * 1024 * 1024
+# The most a compressed file's bytes can grow when decompressed (deflate: 1032; zstd can
+# store a repeated byte run in a few bytes).
+_MAX_RATIO = {"gzip": 1032, "zstd": 1 << 17}
+_SCAN_BLOCK = 1 << 24
+_SAMPLE_BYTES = 1 << 20
+
+
+def _gaps(ends, size: int, run: int) -> tuple[int, int]:
+    """The longest stretch between the sorted positions `ends` of a block of `size` bytes, the
+    first one continuing `run` bytes from the block before; and the bytes after the last end."""
+    import numpy as np
+
+    if not ends.size:
+        return run + size, run + size
+    longest = max(run + int(ends[0]), int(np.diff(ends).max()) - 1 if ends.size > 1 else 0)
+    run = size - int(ends[-1]) - 1
+    return max(longest, run), run
+
+
+def _read_block(fh: BinaryIO, path: Path) -> bytes:
+    try:
+        return fh.read(_SCAN_BLOCK)
+    except (OSError, EOFError, ValueError) as exc:  # gzip/zstd errors derive from these
+        raise UserError(f"{path}: cannot be decompressed ({exc}); is it really "
+                        f"{COMPRESSIONS.get(path.suffix.lower(), 'compressed')}?") from None
+    except Exception as exc:  # zstandard.ZstdError
+        raise UserError(f"{path}: cannot be decompressed ({exc})") from None
+
+
+def _longest_line(path: Path, quote: str = "") -> tuple[int, int]:
+    """The length in bytes of the file's longest line (LF, CRLF or CR ending) and of its longest
+    record if every `quote` character opens or closes a quoted field (a stray quote in a value
+    only makes this an over-estimate), decompressed; (0, 0) when the file is too small to hold
+    a line as long as the read buffer."""
+    kind = COMPRESSIONS.get(path.suffix.lower())
+    if path.stat().st_size * _MAX_RATIO.get(kind, 1) < BUFFER_BYTES:
+        return 0, 0
+    import numpy as np
+
+    line = record = line_run = record_run = inside = 0
+    with open_binary(path) as fh:
+        while block := _read_block(fh, path):
+            data = np.frombuffer(block, dtype=np.uint8)
+            ends = np.flatnonzero((data == 10) | (data == 13))
+            n, line_run = _gaps(ends, len(data), line_run)
+            line = max(line, n)
+            if quote:  # judged at the last line end of each MiB: enough to find a long record
+                is_quote = data == ord(quote[0])
+                at = np.unique(np.searchsorted(
+                    ends, np.arange(_SAMPLE_BYTES, len(data) + _SAMPLE_BYTES, _SAMPLE_BYTES)) - 1)
+                sample = ends[at[at >= 0]]
+                starts = np.r_[0, sample[:-1]] if sample.size else sample
+                counts = np.cumsum([np.count_nonzero(is_quote[a:b]) for a, b in
+                                    zip(starts, sample, strict=True)], dtype=int)
+                outside = (counts + inside) % 2 == 0
+                n, record_run = _gaps(sample[outside], len(data), record_run)
+                record = max(record, n)
+                inside = (inside + int(np.count_nonzero(is_quote))) % 2
+    return line, max(line, record)
+
+
+def _buffer_for(paths: list[Path], options: str, quote: str = "") -> str:
+    """`options` with a read buffer that holds the longest record of `paths` twice over."""
+    longest = 0
+    for p in paths:
+        line, record = _longest_line(p, quote)
+        if line > MAX_READ_LINE_BYTES:
+            raise UserError(f"{p}: holds a line of {line / 2**20:,.0f} MiB; a record of over "
+                            f"{MAX_LINE_BYTES // 2**20} MiB is quarantined, but a line of over "
+                            f"{MAX_READ_LINE_BYTES // 2**20} MiB is not read: split the file "
+                            "or remove that line")
+        # a longer "record" is stray quotes in values, not a record
+        longest = max(longest, record if record <= MAX_READ_LINE_BYTES else line)
+    if 2 * longest < BUFFER_BYTES:
+        return options
+    buffer = -(-2 * longest // 2**20) * 2**20 + 2**20  # whole MiB, above twice the record
+    return options.replace(f"buffer_size={BUFFER_BYTES}", f"buffer_size={buffer}")
+
+
 def _scan(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], names: tuple[str, ...],
-          options: str, what: str) -> str:
+          options: str, what: str, quote: str = "") -> str:
     """Scan files into `table` (every column VARCHAR); returns the name of the table of reader
     rejects. DuckDB's strict reader refuses a file that mixes line endings: such a file is read
-    from a repaired copy (a record with a bare CR in an unquoted field is then read right)."""
+    from a repaired copy (a record with a bare CR in an unquoted field is then read right).
+    `quote`: the quote character of a CSV file, whose records may span lines."""
+    options = _buffer_for(paths, options, quote)
     try:
         return _scan_files(con, table, paths, names, options, what)
     except _MixedLineEndings as exc:
@@ -317,7 +431,9 @@ def _scan_files(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path],
     con.execute(f"""
         create or replace temp table {table}_rejected as
         select s.file_path as _path, e.line, any_value(e.csv_line) as csv_line,
-               any_value(e.error_type) as error_type
+               -- a record over max_line_size can also be reported as another error
+               case when bool_or(e.error_type = 'LINE SIZE OVER MAXIMUM')
+                    then 'RECORD TOO LARGE' else any_value(e.error_type) end as error_type
         from {rejects} e join {scans} s using (scan_id, file_id)
         group by all
     """)
@@ -411,7 +527,7 @@ def read_csv_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path],
         table = f"{name}_g{i}"
         # The header's own names are replaced by their normalised form (header=true skips it).
         options = _csv_options(opts, header=opts.header) + f", skip={opts.skip_lines}"
-        rejected = _scan(con, table, group, names, options, "CSV")
+        rejected = _scan(con, table, group, names, options, "CSV", opts.quote)
         raw_cols = ", ".join(quote_ident(n) for n in names)
         # Files with different headers get one text form, as a struct's fields would differ.
         raw = (f"struct_pack({raw_cols})" if len(groups) == 1
@@ -528,7 +644,9 @@ def read_jsonl_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path
     con.execute(f"drop table {table}")
     con.execute(f"""
         create or replace temp table {name}_rejects as
-        select _path, line as _row, csv_line as _raw, 'json_malformed' as reason
+        select _path, line as _row, csv_line as _raw,
+               case when error_type = 'RECORD TOO LARGE' then 'json_malformed:record_too_large'
+                    else 'json_malformed' end as reason
         from {rejected}
         union all
         select _path, _row, _raw, 'json_malformed'
@@ -550,8 +668,9 @@ def read_parquet_files(con: duckdb.DuckDBPyConnection, name: str,
         text = str(exc).strip().splitlines()
         raise UserError(f"{where}: cannot be read as Parquet ({text[0] if text else exc})") \
             from None
-    names = [r[0] for r in rows(con, f"describe {name}_pq")
-             if r[0] not in ("_path", "file_row_number")]
+    described = [r for r in rows(con, f"describe {name}_pq")
+                 if r[0] not in ("_path", "file_row_number")]
+    names = [r[0] for r in described]
     select = ", ".join(f"cast({quote_ident(n)} as varchar) as {quote_ident(n)}" for n in names)
     raw_cols = ", ".join(quote_ident(n) for n in names)
     con.execute(f"""
@@ -564,9 +683,16 @@ def read_parquet_files(con: duckdb.DuckDBPyConnection, name: str,
                 "(_path varchar, _row bigint, _raw varchar, reason varchar)")
     per_file = {}  # union_by_name fills a column one file lacks with NULLs: note each schema
     for p in paths if len(paths) > 1 else ():
-        describe = f"describe select * from read_parquet({sql_literal(str(p))})"
+        describe = f"describe select * from read_parquet({sql_literal(literal_path(p))})"
         per_file[str(p)] = tuple(r[0] for r in rows(con, describe))
-    return RawFiles(name, tuple(names), _counts(con, name, paths), per_file, raw_struct=True)
+    return RawFiles(name, tuple(names), _counts(con, name, paths), per_file, raw_struct=True,
+                    nested_columns=tuple(r[0] for r in described if is_nested_type(r[1])))
+
+
+def is_nested_type(duckdb_type: str) -> bool:
+    """STRUCT(...), MAP(...), UNION(...), a list (`X[]`) or an array (`X[3]`)."""
+    t = duckdb_type.strip().upper()
+    return t.startswith(("STRUCT", "MAP", "UNION")) or t.endswith("]")
 
 
 def read_files(con: duckdb.DuckDBPyConnection, name: str, fmt: str, paths: list[Path],

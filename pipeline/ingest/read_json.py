@@ -16,7 +16,7 @@ import duckdb
 
 from pipeline.db import rows
 from pipeline.errors import UserError
-from pipeline.ingest.read import COMPRESSIONS, RawFiles, open_binary
+from pipeline.ingest.read import COMPRESSIONS, RawFiles, literal_path, open_binary
 from pipeline.ingest.sources import JsonOptions
 from pipeline.ingest.stage import json_path
 
@@ -135,7 +135,7 @@ def read_json_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path]
             select filename as _path, json as _doc
             from read_json_objects($files, format='unstructured', filename=true,
                                    maximum_object_size=$limit)
-        """, {"files": [str(p) for p in paths],
+        """, {"files": [literal_path(p) for p in paths],
               "limit": max(MIN_OBJECT_BYTES, largest + 1024 * 1024)})
     except duckdb.Error as exc:
         raise _parse_error(exc, paths) from None

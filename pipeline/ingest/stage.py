@@ -7,6 +7,7 @@ identifiers. A row with no reason is clean; the others go to quarantine with the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -163,9 +164,8 @@ def _format_shape(fmt: str) -> str:
     return "".join(out) + r"\s*"
 
 
-def _strptime(r: str, formats: list[str], params: _Params, seen: dict[str, int]) -> str:
-    """The first of the formats that reads the value, each tried only on values of its shape
-    (neighbours of one shape, as %d/%m/%Y and %m/%d/%Y, in one call under one test)."""
+def _shape_runs(formats: list[str]) -> list[tuple[str, list[str]]]:
+    """Neighbouring formats of one shape (as %d/%m/%Y and %m/%d/%Y) grouped: (shape, formats)."""
     runs: list[tuple[str, list[str]]] = []
     for f in formats:
         shape = _format_shape(f)
@@ -173,14 +173,39 @@ def _strptime(r: str, formats: list[str], params: _Params, seen: dict[str, int])
             runs[-1][1].append(f)
         else:
             runs.append((shape, [f]))
+    return runs
+
+
+@dataclass
+class FormatChoice:
+    """How each file reads values that two formats of one shape read differently (see
+    choose_formats): per (field, the run's formats as declared), the files that try them in
+    another order, and the files whose such values are quarantined ambiguous_timestamp:<field>."""
+
+    order: dict[tuple[str, tuple[str, ...]], dict[tuple[str, ...], list[str]]] = field(
+        default_factory=dict)
+    conflict: dict[tuple[str, tuple[str, ...]], list[str]] = field(default_factory=dict)
+
+
+def _strptime(r: str, formats: list[str], params: _Params, seen: dict[str, int],
+              choice: FormatChoice | None = None, name: str = "") -> str:
+    """The first of the formats that reads the value, each tried only on values of its shape
+    (neighbours of one shape, as %d/%m/%Y and %m/%d/%Y, in one call under one test; in the
+    order `choice` settled for the value's file, else as declared)."""
     tries = []
-    for shape, fs in runs:
+    for shape, fs in _shape_runs(formats):
         # DuckDB computes an expression that occurs twice once, for every row, before the
         # coalesce: a shape used again (another field, another kind) is written differently
         seen[shape] = seen.get(shape, 0) + 1
         test = f"regexp_full_match({r}, {params.add(shape + '(?:)' * (seen[shape] - 1))})"
-        tries.append(f"case when {test} then try_strptime({r}, "
-                     f"{params.add(fs[0] if len(fs) == 1 else fs)}) end")
+        call = f"try_strptime({r}, {params.add(fs[0] if len(fs) == 1 else fs)})"
+        orders = (choice.order.get((name, tuple(fs))) if choice else None) or {}
+        if orders:  # the files whose values prove another reading try that format first
+            alts = " ".join(f"when list_contains({params.add(paths)}, _path) then "
+                            f"try_strptime({r}, {params.add(list(order))})"
+                            for order, paths in orders.items())
+            call = f"(case {alts} else {call} end)"
+        tries.append(f"case when {test} then {call} end")
     return f"coalesce({', '.join(tries)})" if len(tries) > 1 else tries[0]
 
 
@@ -192,21 +217,28 @@ def _end_of_day(wall: str) -> str:
             "then w + interval 86399 second else w end)[1]")
 
 
-def _timestamp(mapping: SourceMapping, spec: FieldSpec, r: str, params: _Params) -> str:
-    """Parse with the field's formats: those of one kind (local, "Z", offset) together, the kinds
-    in the order they first appear; a failed attempt is the costly part. Under
-    date_only end_of_day a local midnight is the end of that local day, before the change to
-    UTC."""
+def _field_formats(mapping: SourceMapping, spec: FieldSpec) -> dict[str, list[str]]:
+    """The field's formats by kind (see _format_kind), kinds in the order they first appear."""
     formats = list(spec.formats or mapping.timestamp_formats)
     if spec.value is not None and not spec.formats:  # a constant may be written in ISO 8601
         formats += [f for f in DEFAULT_TIMESTAMP_FORMATS if f not in formats]
     if mapping.format in _TYPED_READERS:
         formats += [f for f in _NATIVE_TEXT_FORMATS if f not in formats]
-    utc = mapping.timezone == "UTC"
-    eod = spec.date_only == "end_of_day"
     groups: dict[str, list[str]] = {}
     for f in formats:
-        groups.setdefault(_format_kind(f, utc), []).append(f)
+        groups.setdefault(_format_kind(f, mapping.timezone == "UTC"), []).append(f)
+    return groups
+
+
+def _timestamp(mapping: SourceMapping, spec: FieldSpec, r: str, params: _Params,
+               choice: FormatChoice | None = None) -> str:
+    """Parse with the field's formats: those of one kind (local, "Z", offset) together, the kinds
+    in the order they first appear; a failed attempt is the costly part. Under
+    date_only end_of_day a local midnight is the end of that local day, before the change to
+    UTC. `choice`: the order of same-shape formats per file (see choose_formats)."""
+    utc = mapping.timezone == "UTC"
+    eod = spec.date_only == "end_of_day"
+    groups = _field_formats(mapping, spec)
     shapes: dict[str, int] = {}
 
     def local(expr: str) -> str:
@@ -225,7 +257,7 @@ def _timestamp(mapping: SourceMapping, spec: FieldSpec, r: str, params: _Params)
                 options.append(f"(case when abs({x}) < {limit} then make_timestamp("
                                f"cast(round({x} * {unit}) as bigint)) end)")
             continue
-        parsed = _strptime(r, group, params, shapes)
+        parsed = _strptime(r, group, params, shapes, choice, spec.name)
         if kind.startswith("offset"):
             instant = f"timezone('UTC', {parsed})"
             if eod:  # midnight where the text says it (the offset is fixed: + 23:59:59)
@@ -302,10 +334,25 @@ def _number(spec: FieldSpec, r: str, params: _Params) -> tuple[str, str]:
     return typed, parsed
 
 
+# hours_after: at most 100 years (876,600 hours) before or after the time stamp it counts from.
+_MAX_HOURS_AFTER = 876_600
+
+
 def staging_sql(
-    mapping: SourceMapping, raw_table: str, now: datetime, oldest: datetime
+    mapping: SourceMapping, raw_table: str, now: datetime, oldest: datetime,
+    nested_columns: tuple[str, ...] = (), choice: FormatChoice | None = None,
+    probe: list[tuple[str, tuple[str, ...]]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """SELECT over `raw_table` giving canonical columns, `_row`, `_raw` and `_reasons`."""
+    """SELECT over `raw_table` giving canonical columns, `_row`, `_raw` and `_reasons`.
+
+    `choice`: per file, the order of time formats of one shape (see choose_formats). With
+    `probe` (a list to fill with the (field, formats) runs it looks at) the SELECT is instead
+    choose_formats' look at the values: per file and run, how many values each format alone
+    reads and how many two of them read differently, with examples (empty: nothing to look at).
+
+    `nested_columns`: columns of a typed reader (Parquet, a SQL query) holding a struct, list or
+    map; a field read from one is quarantined `nested_value:<field>` where it holds a value, as a
+    JSON object or array is (never staged as the text `{'code': MYR}`)."""
     params = _Params()
     target_fields = TARGET_FIELDS[mapping.target]
     raw_cols, typed_cols, reasons = [], [], []
@@ -333,18 +380,36 @@ def staging_sql(
             json_nested.append(
                 f"case when j_{name} in ('OBJECT', 'ARRAY') then 'nested_value:{name}' end"
             )
+        elif spec.value is None and set(spec.raw_columns) & set(nested_columns):
+            held = " or ".join(f"{quote_ident(c)} is not null" for c in spec.raw_columns
+                               if c in nested_columns)
+            raw_cols.append(f"({held}) as k_{name}")
+            json_nested.append(f"case when k_{name} then 'nested_value:{name}' end")
         if name in TIMESTAMP_FIELDS and spec.hours_after:
+            # Hours after another time stamp. Not a finite number: bad_number; more than
+            # _MAX_HOURS_AFTER either way (1e20 would overflow the interval and stop the whole
+            # source): out_of_range. Either way that row alone is quarantined.
             hours = f"try_cast(trim({r}) as double)"
-            typed = f"(t_{spec.hours_after} + to_seconds({hours} * 3600))"
+            fits = f"(isfinite({hours}) and abs({hours}) <= {_MAX_HOURS_AFTER})"
+            typed = (f"(case when {fits} then t_{spec.hours_after} + to_seconds({hours} * 3600) "
+                     "end)")
             typed_cols.append(f"{typed} as {name}")
             reasons.append(
-                f"case when {r} is not null and {hours} is null then 'bad_number:{name}' end"
+                f"case when {r} is not null and ({hours} is null or not isfinite({hours})) "
+                f"then 'bad_number:{name}' when {r} is not null and not {fits} "
+                f"then 'out_of_range:{name}' end"
             )
         elif name in TIMESTAMP_FIELDS:
-            typed_cols.append(f"{_timestamp(mapping, spec, r, params)} as {name}")
+            typed_cols.append(f"{_timestamp(mapping, spec, r, params, choice)} as {name}")
             reasons.append(
                 f"case when {r} is not null and {name} is null then 'bad_timestamp:{name}' end"
             )
+            for (of, fs), paths in (choice.conflict.items() if choice else ()):
+                if of == name:  # files proving two readings: the values both fit, quarantined
+                    reasons.append(
+                        f"case when list_contains({params.add(paths)}, _path) and "
+                        f"regexp_full_match({r}, {params.add(_format_shape(fs[0]))}) and "
+                        f"{_readings(r, fs, params)} > 1 then 'ambiguous_timestamp:{name}' end")
             if name in PAST_FIELDS:
                 reasons.append(
                     f"case when {name} > {params.add(now)} then 'future_timestamp:{name}' end"
@@ -409,7 +474,7 @@ def staging_sql(
     # Typed columns may refer to other typed time stamps (hours_after): expose them as t_<name>;
     # numbers are parsed there too, once (n_<name>).
     ts_aliases = [
-        f"{_timestamp(mapping, mapping.fields[n], f'r_{n}', params)} as t_{n}"
+        f"{_timestamp(mapping, mapping.fields[n], f'r_{n}', params, choice)} as t_{n}"
         for n in TIMESTAMP_FIELDS
         if n in mapping.fields
         and not mapping.fields[n].hours_after
@@ -423,6 +488,9 @@ def staging_sql(
         paths = params.add(json_paths)
         source = (f"(select *, json_extract_string(_json, {paths}) as _vals, "
                   f"json_type(_json, {paths}) as _types from {raw_table})")
+    if probe is not None:
+        return _probe_sql(mapping, f"select _path, _row, {', '.join(raw_cols)} from {source}",
+                          params, probe)
     sql = f"""
         with src as (
             select _path, _row, _raw, {", ".join(raw_cols)} from {source}
@@ -445,3 +513,99 @@ def staging_sql(
         select * from final
     """
     return sql, params.values
+
+
+def _readings(r: str, fs: list[str] | tuple[str, ...], params: _Params) -> str:
+    """How many different time stamps the formats read from the value."""
+    tried = ", ".join(f"try_strptime({r}, {params.add(f)})" for f in fs)
+    return f"len(list_distinct(list_filter([{tried}], lambda x: x is not null)))"
+
+
+def _probe_sql(mapping: SourceMapping, src: str, params: _Params,
+               probe: list[tuple[str, tuple[str, ...]]]) -> tuple[str, dict[str, Any]]:
+    """See staging_sql(probe=...): one row per file; per run i, `amb{i}` (values two formats
+    read differently), `amb{i}_ex` (the first of them, [value, row]), and per format j of the
+    run `only{i}_{j}` and `only{i}_{j}_ex` (values only that format reads)."""
+    for name, spec in mapping.fields.items():
+        if name not in TIMESTAMP_FIELDS or spec.hours_after or spec.value is not None:
+            continue
+        for kind, group in _field_formats(mapping, spec).items():
+            if kind not in TIME_FORMAT_NAMES:
+                probe += [(name, tuple(fs)) for _, fs in _shape_runs(group) if len(fs) > 1]
+    if not probe:
+        return "", {}
+    tried, aggs = [], []
+    for i, (name, fs) in enumerate(probe):
+        r = f"r_{name}"
+        parts = ", ".join(f"try_strptime({r}, {params.add(f)})" for f in fs)
+        tried.append(f"{r} as v{i}, case when regexp_full_match({r}, "
+                     f"{params.add(_format_shape(fs[0]))}) then [{parts}] end as p{i}")
+        read = f"list_filter(p{i}, lambda x: x is not null)"
+        amb = f"len(list_distinct({read})) > 1"
+        aggs += [f"count(*) filter (where {amb}) as amb{i}",
+                 f"arg_min([v{i}, _row::varchar], _row) filter (where {amb}) as amb{i}_ex"]
+        for j in range(len(fs)):
+            only = f"p{i}[{j + 1}] is not null and len({read}) = 1"
+            aggs += [f"count(*) filter (where {only}) as only{i}_{j}",
+                     f"arg_min([v{i}, _row::varchar], _row) filter (where {only}) "
+                     f"as only{i}_{j}_ex"]
+    sql = (f"select _path, {', '.join(aggs)} from (select _path, _row, {', '.join(tried)} "
+           f"from ({src})) group by _path")
+    used = set(re.findall(r"\$(p[0-9]+)\b", sql))  # the typed columns' parameters are not
+    return sql, {k: v for k, v in params.values.items() if k in used}
+
+
+def choose_formats(con: Any, mapping: SourceMapping, raw_table: str,
+                   files: dict[str, str], nested_columns: tuple[str, ...] = ()
+                   ) -> tuple[FormatChoice, list[str]]:
+    """Two declared formats of one shape (day-first `%d/%m/%Y` and month-first `%m/%d/%Y`) may
+    both read a value (`03/04/2026`) differently. Per file (`files`: path as read -> name):
+
+    - no value of the file reads two ways: nothing to say;
+    - some do, and only one format reads values the others cannot (`13/04/2026` proves
+      day-first): that format reads the whole file, ambiguous values included;
+    - some do, and no value proves a reading: the first declared format reads them;
+    - some do, and two formats each have such proof: the ambiguous rows are quarantined
+      (`ambiguous_timestamp:<field>`), the others read as usual.
+
+    In every case one warning line per file and field names the mapping, the field, the file
+    and an example value. The look is one SQL aggregate over the raw rows, and only for a field
+    declaring neighbouring formats of one shape (the default ISO 8601 list has none)."""
+    probe: list[tuple[str, tuple[str, ...]]] = []
+    sql, params = staging_sql(mapping, raw_table, datetime.min, datetime.min, nested_columns,
+                              probe=probe)
+    choice, notices = FormatChoice(), []
+    if not sql:
+        return choice, notices
+    cur = con.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    for row in cur.fetchall():
+        got = dict(zip(cols, row, strict=True))
+        path = got["_path"]
+        name_of_file = files.get(path, path)
+        for i, (name, fs) in enumerate(probe):
+            if not got[f"amb{i}"]:
+                continue
+            value, at = got[f"amb{i}_ex"]
+            proven = [j for j in range(len(fs)) if got[f"only{i}_{j}"]]
+            head = (f"{mapping.path}: fields.{name}: {name_of_file}: {got[f'amb{i}']} value(s) "
+                    f"such as '{value}' (row {at}) fit more than one of the formats "
+                    f"{', '.join(repr(f) for f in fs)}")
+            if len(proven) == 1:
+                j = proven[0]
+                proof, prow = got[f"only{i}_{j}_ex"]
+                order = (fs[j], *(f for f in fs if f != fs[j]))
+                if j > 0:
+                    choice.order.setdefault((name, fs), {}).setdefault(order, []).append(path)
+                notices.append(f"{head}; read as '{fs[j]}' throughout the file, as '{proof}' "
+                               f"(row {prow}) only that format reads")
+            elif not proven:
+                notices.append(f"{head}; read as '{fs[0]}' (declared first): no value in the "
+                               "file only another format reads")
+            else:
+                choice.conflict.setdefault((name, fs), []).append(path)
+                proofs = "; ".join(f"'{got[f'only{i}_{j}_ex'][0]}' only '{fs[j]}' reads"
+                                   for j in proven)
+                notices.append(f"{head}, and the file proves more than one reading ({proofs}): "
+                               f"those rows are quarantined (ambiguous_timestamp:{name})")
+    return choice, notices

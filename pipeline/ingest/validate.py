@@ -55,6 +55,11 @@ class Outcome:
     unexpected_count: int | None
     observed: str
     raised: str | None = None
+    # A batch-share expectation (`mostly`): the rows it judged (GX's element count less the
+    # missing values it skips) and its `mostly`, so that chunks and runs can be summed and the
+    # same rows get the same verdict however they were delivered (see _mostly_success).
+    evaluated: int | None = None
+    mostly: float | None = None
 
 
 _warm: Future | None = None
@@ -97,6 +102,9 @@ def load_suite_file(path: Path) -> dict[str, Any]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise UserError(f"{path}: not a readable expectation suite ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                        f"{exc.start}); save the suite as UTF-8") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("expectations"), list):
         raise UserError(f"{path}: expectations: must be a list of expectations")
     for i, e in enumerate(doc["expectations"]):
@@ -172,6 +180,10 @@ def run_suite(suite_doc: dict[str, Any], frames, gx_context=None) -> list[Outcom
                 else str(res.get("observed_value", ""))
             )
             sev = getattr(cfg.severity, "value", None) or str(cfg.meta.get("severity", "critical"))
+            mostly = kw.get("mostly")
+            evaluated = (res["element_count"] - (res.get("missing_count") or 0)
+                         if mostly is not None and res.get("element_count") is not None
+                         else None)
             out = Outcome(
                 suite_doc["name"],
                 cfg.type,
@@ -181,24 +193,42 @@ def run_suite(suite_doc: dict[str, Any], frames, gx_context=None) -> list[Outcom
                 res.get("unexpected_count"),
                 observed,
                 raised,
+                evaluated,
+                None if mostly is None else float(mostly),
             )
             prev = merged.get(i)
             if prev is None:
                 merged[i] = out
             else:
+                unexpected = (None
+                              if prev.unexpected_count is None and out.unexpected_count is None
+                              else (prev.unexpected_count or 0) + (out.unexpected_count or 0))
+                evaluated = (None if prev.evaluated is None or out.evaluated is None
+                             else prev.evaluated + out.evaluated)
+                success = prev.success and out.success
+                if (prev.mostly is not None and evaluated is not None and unexpected is not None
+                        and not (prev.raised or out.raised)):
+                    # the share over the whole batch, as one frame would judge it
+                    success = _mostly_success(unexpected, evaluated, prev.mostly)
                 merged[i] = Outcome(
                     prev.suite,
                     prev.expectation,
                     prev.column,
                     prev.severity,
-                    prev.success and out.success,
-                    None
-                    if prev.unexpected_count is None and out.unexpected_count is None
-                    else (prev.unexpected_count or 0) + (out.unexpected_count or 0),
+                    success,
+                    unexpected,
                     prev.observed if not prev.success or out.success else out.observed,
                     prev.raised or out.raised,
+                    evaluated,
+                    prev.mostly,
                 )
     return [merged[i] for i in sorted(merged)]
+
+
+def _mostly_success(unexpected: int, evaluated: int, mostly: float) -> bool:
+    """GX's rule for `mostly`: the share of judged rows that pass is at least `mostly` (no rows
+    judged: a pass). quality_expectations.sql applies the same rule to the sums over runs."""
+    return evaluated == 0 or (evaluated - unexpected) / evaluated >= mostly
 
 
 def _raised(info: dict[str, Any] | None) -> str | None:
@@ -537,7 +567,9 @@ def _record(con: duckdb.DuckDBPyConnection, cfg: RunConfig, outcomes: list[Outco
     """Results where people read them (Markdown + JSON), and in the warehouse's validations."""
     for o in outcomes:
         con.execute(
-            "insert into validations values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into validations (run_id, suite, expectation, column_name, severity, "
+            "success, unexpected_count, observed, evaluated, mostly) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 cfg.run_id,
                 o.suite,
@@ -547,6 +579,8 @@ def _record(con: duckdb.DuckDBPyConnection, cfg: RunConfig, outcomes: list[Outco
                 o.success,
                 o.unexpected_count,
                 o.observed[:500],
+                o.evaluated,
+                o.mostly,
             ],
         )
     run_dir = _run_dir(cfg)
@@ -570,19 +604,66 @@ def _record(con: duckdb.DuckDBPyConnection, cfg: RunConfig, outcomes: list[Outco
         )
     text = "\n".join(lines) + "\n"
     _write(run_dir / "validation.md", text)
-    _write(cfg.reports_dir / "validation" / "latest.md", text)
+    # Held with the report's files: moved into place only once the warehouse commits, so it
+    # never describes a run that was rolled back (the run's own folder keeps its result).
+    from pipeline.report.export import write_bytes
+
+    write_bytes(cfg.reports_dir / "validation" / "latest.md", text.encode("utf-8"))
+
+
+# Rows per step when the quarantine of a stopped run is masked and written out.
+INSPECTION_BATCH_ROWS = 10_000
 
 
 def _keep_for_inspection(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> None:
-    """The run is rolled back; its quarantine is kept beside the validation result."""
+    """The run is rolled back; its quarantine is kept beside the validation result, each raw
+    record masked as the report's examples are (e-mail addresses and phone numbers become
+    [e-mail] and [phone]; dates, codes, ids and the reasons stay as evidence). The raw record
+    itself stays in the warehouse's quarantine table only, when a run commits."""
+    import pyarrow.parquet as pq
+
+    from pipeline.report.privacy import mask_pii
+
     run_dir = _run_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     for target in BATCH_KEYS:
         out = run_dir / f"quarantine_{target}.parquet"
         tmp = out.with_name(out.name + ".tmp")  # never a half-written file under the real name
-        con.execute(
-            f"copy (select source, source_file, source_row, _reasons, _raw "
+        reader = con.sql(
+            f"select source, source_file, source_row, _reasons, _raw "
             f"from batch_{target}_classified where _status = 'quarantined' "
-            f"order by source, source_file, source_row) to {sql_literal(tmp)} (format parquet)"
-        )
+            f"order by source, source_file, source_row"
+        ).to_arrow_reader(INSPECTION_BATCH_ROWS)
+        raw_at = reader.schema.get_field_index("_raw")
+        raw_type = reader.schema.field(raw_at).type
+        with pq.ParquetWriter(tmp, reader.schema) as writer:
+            for batch in reader:
+                masked = pa.array([None if v is None else _masked_record(v, mask_pii)
+                                   for v in batch.column(raw_at).to_pylist()], raw_type)
+                writer.write_batch(batch.set_column(raw_at, "_raw", masked))
         tmp.replace(out)
+
+
+def _masked_record(raw: str, mask) -> str:
+    """A raw record with personal data masked: a JSON record value by value (so that a phone
+    number written with a tab, "\\t" in JSON, is still found), anything else as text."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return mask(raw)
+    if not isinstance(record, dict | list):
+        return mask(raw)
+
+    def each(value: Any) -> Any:
+        if isinstance(value, str):
+            return mask(value)
+        if isinstance(value, dict):
+            return {k: each(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [each(v) for v in value]
+        if isinstance(value, int | float) and not isinstance(value, bool):  # 60123456789
+            text = json.dumps(value)
+            return value if mask(text) == text else mask(text)
+        return value
+
+    return json.dumps(each(record), ensure_ascii=False, separators=(",", ":"))

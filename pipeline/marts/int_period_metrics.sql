@@ -23,6 +23,13 @@ grouped as (
         count(*) filter (where outcome = 'satisfied') as satisfied,
         count(*) filter (where outcome = 'dissatisfied') as dissatisfied,
         count(*) filter (where outcome = 'unscored') as unscored,
+        -- scored outcomes the customer's own verdict decided (a rating or the kind, e.g. a
+        -- compliment, among the deciding reasons); the rest were inferred from the handling
+        count(*) filter (
+            where outcome <> 'unscored'
+            and len(list_filter(deciding_reasons,
+                                lambda r: starts_with(r, 'rating_') or starts_with(r, 'kind_'))) > 0
+        ) as from_customer,
         count(rating) as rated,
         count(*) filter (where rating >= 4) as rated_4_or_5,
         count(promise_kept) as promises,
@@ -158,6 +165,8 @@ final as (
         satisfied,
         dissatisfied,
         unscored,
+        from_customer,
+        delighted + satisfied + dissatisfied - from_customer as from_handling,
         100.0 * delighted / volume as pct_delighted,
         100.0 * satisfied / volume as pct_satisfied,
         100.0 * dissatisfied / volume as pct_dissatisfied,

@@ -1,6 +1,7 @@
 -- mart_touchpoint: one row per catalog touchpoint, `unmapped` included, with or without
 -- interactions in the period (key: touchpoint_id); position: catalog order. Metrics as defined in
--- int_mart_metrics.sql; top_reasons: the 3 commonest deciding reasons.
+-- int_mart_metrics.sql; top_reasons: the 3 commonest deciding reasons; from_customer /
+-- from_handling: scored outcomes the customer's own verdict decided / inferred from the handling.
 create or replace table mart_touchpoint as
 with
 
@@ -31,6 +32,8 @@ final as (
         coalesce(m.satisfied, 0) as satisfied,
         coalesce(m.dissatisfied, 0) as dissatisfied,
         coalesce(m.unscored, 0) as unscored,
+        coalesce(m.from_customer, 0) as from_customer,
+        coalesce(m.from_handling, 0) as from_handling,
         m.pct_delighted,
         m.pct_satisfied,
         m.pct_dissatisfied,

@@ -32,11 +32,14 @@ _SQL = Path(__file__).parent
 OUTCOMES = ("delighted", "satisfied", "dissatisfied", "unscored")
 
 # Every reason code: its effect on the outcome with the shipped scoring.yaml, and where a
-# shortfall lies: `service` (the process failed), `staff_language`, `expectation` (every promise
-# was kept but the customer expected more: set expectations, explain; not a staff failure) or
-# `rating` (a low rating with nothing else to go on). scoring.yaml sets the effect of
-# first_contact_resolution (resolution.first_contact) and rating_neutral (rating.three), and which
-# kinds are signals of their own (kind_signals -> kind_<kind>).
+# shortfall lies (`dissatisfied_cause`): `service` (the process failed), `staff_language`, or, for
+# a low rating although every promise was kept (beyond the handling, never a staff failure),
+# `product` or `policy` (the customer's words or the topic say so: scoring.yaml `causes`) and else
+# `expectation` (the customer expected more: set expectations, explain); `rating`: a low rating
+# with nothing else to go on. With `precedence: customer_first` a rating decides the outcome
+# whenever there is one, and the other signals stay on the row as reasons. scoring.yaml sets the
+# effect of first_contact_resolution (resolution.first_contact) and rating_neutral (rating.three),
+# and which kinds are signals of their own (kind_signals -> kind_<kind>).
 REASON_CODES: dict[str, tuple[str, str | None]] = {
     "speed_exceeded": ("exceeds", None),
     "speed_met": ("meets", None),
@@ -50,6 +53,8 @@ REASON_CODES: dict[str, tuple[str, str | None]] = {
     "rating_neutral": ("meets", None),
     "rating_low": ("falls_short", "rating"),
     "rating_low_promise_kept": ("falls_short", "expectation"),
+    "rating_low_product": ("falls_short", "product"),
+    "rating_low_policy": ("falls_short", "policy"),
     "discouraged_phrase:<id>": ("falls_short", "staff_language"),
     "kind_compliment": ("exceeds", None),
 }
@@ -60,6 +65,18 @@ _REF_TABLES: dict[str, pa.Schema] = {
     ),
     "ref_phrases": pa.schema(
         [("phrase_id", pa.string()), ("language", pa.string()), ("variant", pa.string())]
+    ),
+    "ref_cause_words": pa.schema(
+        [
+            ("cause", pa.string()),
+            ("position", pa.int32()),
+            ("language", pa.string()),
+            ("keyword", pa.string()),
+            ("prefix", pa.bool_()),
+        ]
+    ),
+    "ref_cause_topics": pa.schema(
+        [("cause", pa.string()), ("position", pa.int32()), ("topic", pa.string())]
     ),
     "ref_phrase_texts": pa.schema(
         [
@@ -93,6 +110,16 @@ def install_scoring_reference(con: duckdb.DuckDBPyConnection, ref: Reference) ->
                     "label": p.labels.get(lang),
                     "alternative": p.alternatives.get(lang),
                 }
+            )
+    for position, cause in enumerate(ref.scoring.causes, start=1):
+        for k in cause.keywords:
+            rows["ref_cause_words"].append(
+                {"cause": cause.id, "position": position, "language": k.language,
+                 "keyword": k.text, "prefix": k.prefix}
+            )
+        for topic in cause.topics:
+            rows["ref_cause_topics"].append(
+                {"cause": cause.id, "position": position, "topic": topic}
             )
     for table, schema in _REF_TABLES.items():
         load_table(con, _SQL, table, schema, rows[table])
@@ -137,6 +164,7 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
             "resolution_kinds": list(s.resolution.kinds),
             "first_contact": s.resolution.first_contact,
             "rating_three": s.rating_three,
+            "customer_first": s.precedence == "customer_first",
             "kind_exceeds": kinds_by_effect["exceeds"],
             "kind_meets": kinds_by_effect["meets"],
             "kind_falls_short": kinds_by_effect["falls_short"],
@@ -165,7 +193,8 @@ _STAMPED = "select *, cast($run_id as varchar) as scored_run from ({})"
 def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]) -> str:
     """What the outcomes are built from, but the clock: SQL, thresholds, channels, lexicon."""
     refs = {t: con.execute(f"select * from {t} order by all").fetchall()
-            for t in ("ref_channel_expectations", "ref_phrases")}
+            for t in ("ref_channel_expectations", "ref_phrases", "ref_cause_words",
+                      "ref_cause_topics")}
     macros = (_SQL.parent / "touchpoints" / "macros.sql").read_text(encoding="utf-8")
     doc = json.dumps([select, _STAMPED, macros, params, refs], sort_keys=True,
                      default=str)

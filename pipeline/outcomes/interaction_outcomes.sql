@@ -1,7 +1,10 @@
 -- interaction_outcomes: one row per interaction (key: source, interaction_id).
 -- Expectation against perception: each signal (speed, resolution, rating, kind, staff language)
--- exceeds, meets or falls short of what the customer expected. Any shortfall -> dissatisfied;
--- else any exceedance -> delighted; else any signal met -> satisfied; no signal -> unscored.
+-- exceeds, meets or falls short of what the customer expected. With $customer_first
+-- (scoring.yaml precedence: customer_first) a rating, the customer's own verdict, decides whenever
+-- there is one, the other signals staying on the row as reasons. Otherwise (no rating, or
+-- any_shortfall): any shortfall -> dissatisfied; else any exceedance -> delighted; else any signal
+-- met -> satisfied; no signal -> unscored.
 -- Time stamps are naive UTC; $as_of is the time open tickets and repeat windows are judged at.
 -- Hours are rounded to 4 decimals (an end-of-day deadline is 23:59:59.999999).
 -- Each step adds columns to the one before (no self-joins); only the next contact (a window over
@@ -275,16 +278,76 @@ rated as (
     from codes
 ),
 
+-- a low rating although every promise was kept: where it lies. The customer's words first (the
+-- first cause, in scoring.yaml order, with a keyword in the text), else the topic, else
+-- `expectation`. Only these few rows are looked up.
+kept_low as (
+    select source, interaction_id, topic
+    from rated
+    where rating_code = 'rating_low_promise_kept'
+),
+
+kept_low_words as (
+    select
+        k.source,
+        k.interaction_id,
+        arg_min(w.cause, w.position) as cause
+    from (
+        select k.source, k.interaction_id, tp_norm(i.text) as norm
+        from kept_low as k
+        inner join score_input as i
+            on i.source = k.source and i.interaction_id = k.interaction_id
+        -- rated 1 or 2 (a simple comparison the scan can apply before reading any text)
+        where i.rating < 2.5 and i.text is not null
+    ) as k
+    inner join ref_cause_words as w
+        on contains(k.norm, w.pattern)
+    group by k.source, k.interaction_id
+),
+
+kept_low_causes as (
+    select
+        k.source,
+        k.interaction_id,
+        coalesce(
+            w.cause,
+            (select arg_min(t.cause, t.position) from ref_cause_topics as t
+             where t.topic = k.topic),
+            'expectation'
+        ) as kept_cause
+    from kept_low as k
+    left join kept_low_words as w
+        on w.source = k.source and w.interaction_id = k.interaction_id
+),
+
+caused as (
+    select
+        r.* replace (
+            case
+                when c.kept_cause = 'product' then 'rating_low_product'
+                when c.kept_cause = 'policy' then 'rating_low_policy'
+                else r.rating_code
+            end as rating_code
+        ),
+        c.kept_cause,
+        -- the customer's own verdict decides (precedence: customer_first)
+        $customer_first and r.rating_effect is not null as rating_decides
+    from rated as r
+    left join kept_low_causes as c
+        on c.source = r.source and c.interaction_id = r.interaction_id
+),
+
 decided as (
     select
         *,
         case
+            when rating_decides then rating_effect
             when coalesce(process_shortfall, false) or phrase_shortfall
                 or rating_effect = 'falls_short' then 'falls_short'
             when 'exceeds' in (speed_effect, fcr_effect, rating_effect, kind_effect) then 'exceeds'
             when 'meets' in (speed_effect, fcr_effect, rating_effect, kind_effect) then 'meets'
         end as decided_by
-    from rated
+    from caused
 ),
 
 final as (
@@ -306,6 +369,8 @@ final as (
             [fcr_code, kind_code, rating_code, reopen_code, repeat_code, speed_code],
             lambda c: c is not null
         )) as reasons,
+        -- the signals with the outcome's effect: when the rating decided, it and those agreeing
+        -- with it (a late delivery behind a low rating is what the work plan acts on)
         list_concat(case when decided_by = 'falls_short' then phrase_codes end, list_filter(
             [
                 case when fcr_effect = decided_by then fcr_code end,
@@ -321,7 +386,7 @@ final as (
             when decided_by <> 'falls_short' or decided_by is null then null
             when process_shortfall then 'service'
             when phrase_shortfall then 'staff_language'
-            when rating_code = 'rating_low_promise_kept' then 'expectation'
+            when kept_cause is not null then kept_cause
             else 'rating'
         end as dissatisfied_cause,
         promise_source,

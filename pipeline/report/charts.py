@@ -90,9 +90,18 @@ def build_charts(data: ReportData, labels: Labels) -> list[Chart]:
 
 
 def matrix_order(touchpoints: list[TouchpointStats]) -> list[TouchpointStats]:
-    """The matrix's order: by kind (communication, human contact, physical, unmapped), catalog."""
+    """The matrix's rows and numbers, as the charts use them: the touchpoints with contacts in the
+    period or the one before (a catalog touchpoint with none says nothing: see `silent`), by kind
+    (communication, human contact, physical, unmapped), then in catalog order."""
     rank = {k: i for i, k in enumerate(KINDS)}
-    return sorted(touchpoints, key=lambda t: (rank.get(t.kind, len(KINDS)), t.position))
+    listed = [t for t in touchpoints if t.metrics.volume or t.prev_volume]
+    return sorted(listed, key=lambda t: (rank.get(t.kind, len(KINDS)), t.position))
+
+
+def silent(touchpoints: list[TouchpointStats]) -> int:
+    """Catalog touchpoints (not `unmapped`) with no contacts in the period nor the one before."""
+    return sum(1 for t in touchpoints if t.kind is not None and not t.metrics.volume
+               and not t.prev_volume)
 
 
 def _png(fig: Figure) -> bytes:

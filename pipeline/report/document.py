@@ -32,10 +32,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from pipeline.report.charts import Chart, matrix_order
+from pipeline.report.charts import Chart, matrix_order, silent
 from pipeline.report.fonts import FONT, FONT_BOLD, FONT_ITALIC, MAX_TEXT, clean, register_fonts
 from pipeline.report.labels import Labels
-from pipeline.report.model import OUTCOMES, RETENTION_GROUPS, ReportData, WorkPlanRow
+from pipeline.report.model import OUTCOMES, RETENTION_GROUPS, Metrics, ReportData, WorkPlanRow
 from pipeline.report.workplan import expectation, finding, kpi_gap, kpi_value
 
 PAGE = landscape(A4)
@@ -363,6 +363,7 @@ class _Doc:
             L("matrix.csat"),
             L("matrix.promise_kept"),
             L("matrix.median_ttr"),
+            L("matrix.verdict"),
             L("matrix.change"),
         ]
         rows: list[list[Any]] = []
@@ -374,7 +375,7 @@ class _Doc:
             if t.kind != current_kind:
                 current_kind = t.kind
                 r = len(rows) + 1
-                rows.append([self.cell(L(f"kinds.{t.kind or 'none'}"), bold=True)] + [""] * 11)
+                rows.append([self.cell(L(f"kinds.{t.kind or 'none'}"), bold=True)] + [""] * 12)
                 extra += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), GREY_GROUP)]
             m = t.metrics
             if d.previous is None:
@@ -393,6 +394,7 @@ class _Doc:
                     f.pct(m.csat_pct),
                     f.pct(m.promise_kept_pct),
                     f.hours(m.median_ttr_hours),
+                    self._verdict(m),
                     change,
                 ]
             )
@@ -409,12 +411,17 @@ class _Doc:
                 self.cell(f.pct(o.csat_pct), right=True, bold=True),
                 self.cell(f.pct(o.promise_kept_pct), right=True, bold=True),
                 "",
+                self.cell(self._verdict(o), right=True, bold=True),
                 "",
             ]
         )
         extra.append(("LINEABOVE", (0, r), (-1, r), 0.8, colors.black))
-        widths = [0.45, 3.6, 1.1, 1.0, 1.0, 1.1, 1.0, 1.0, 0.9, 1.0, 1.2, 1.2]
-        self.add(self.table(header, rows, widths, right=range(2, 12), extra=extra))
+        widths = [0.45, 3.0, 1.0, 1.0, 1.0, 1.3, 1.0, 0.9, 0.8, 0.9, 1.1, 1.3, 1.1]
+        self.add(self.table(header, rows, widths, right=range(2, 13), extra=extra))
+        none = silent(d.touchpoints)
+        if none:
+            self.add(Spacer(1, 4))
+            self.add(self.p(L("matrix.silent_note", count=f.int(none)), "note"))
         unmapped = next((t for t in d.touchpoints if t.kind is None), None)
         if unmapped is not None and unmapped.metrics.volume:
             self.add(Spacer(1, 4))
@@ -428,6 +435,12 @@ class _Doc:
                     "note",
                 )
             )
+
+    def _verdict(self, m: Metrics) -> str:
+        """Scored outcomes decided by the customer's own verdict / inferred from the handling."""
+        if m.from_customer is None or m.from_handling is None:
+            return self.f.spec["missing"]
+        return f"{self.f.int(m.from_customer)} / {self.f.int(m.from_handling)}"
 
     def charts_section(self) -> None:
         self.add(PageBreak())

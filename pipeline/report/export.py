@@ -6,9 +6,12 @@ until the warehouse commits (`hold_writes`), so a report never describes data th
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import os
+import re
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -22,66 +25,164 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 class HeldWrites:
-    """Files written (complete, under their temporary names) while a run's transaction is open."""
+    """Files written (complete, under their temporary names) while a run's transaction is open.
 
-    def __init__(self) -> None:
+    Their names carry the run's owner tag (`.<name>.~pipeline-<run>-<token>.<random>.tmp`) and
+    each folder holding one also holds the run's lock file (`.~pipeline-<run>-<token>.lock.tmp`,
+    flock'ed until release or discard), so another run's sweep, even one on another warehouse
+    sharing the folder, leaves them alone while this process lives."""
+
+    def __init__(self, owner: str | None = None) -> None:
         self.files: list[tuple[str, Path]] = []
+        self.owner = owner or _new_owner("run")
+        self.locks: dict[Path, int] = {}  # folder -> its lock file's descriptor
 
     def release(self) -> None:
         """After the commit: move every file into place (each move is atomic)."""
         global _held
         _held = None
-        for tmp, path in self.files:
-            os.replace(tmp, path)
-        self.files.clear()
+        try:
+            for tmp, path in self.files:
+                os.replace(tmp, path)
+            self.files.clear()
+        finally:
+            self._unlock()
 
     def discard(self) -> None:
         """After a rollback: delete them."""
         global _held
         _held = None
-        for tmp, _ in self.files:
-            Path(tmp).unlink(missing_ok=True)
-        self.files.clear()
+        try:
+            for tmp, _ in self.files:
+                Path(tmp).unlink(missing_ok=True)
+            self.files.clear()
+        finally:
+            self._unlock()
+
+    def _unlock(self) -> None:
+        for folder, fd in self.locks.items():
+            (folder / _lock_name(self.owner)).unlink(missing_ok=True)
+            os.close(fd)
+        self.locks.clear()
 
 
 _held: HeldWrites | None = None
+_OWNER_TAG = ".~pipeline-"
+# `.<name>.~pipeline-<owner>.<random>.tmp`, where <owner> is `<run id>-<token>` (see _new_owner)
+_OURS = re.compile(r"^\..+\.~pipeline-([A-Za-z0-9_-]+)\.[^.]+\.tmp$")
+_OUR_LOCK = re.compile(r"^\.~pipeline-([A-Za-z0-9_-]+)\.lock\.tmp$")
 
 
-def hold_writes() -> HeldWrites:
+def _new_owner(run_id: str) -> str:
+    """The run id (letters, digits, _ and - kept) and a random token: unique per holder."""
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', run_id)[:40]}-{uuid.uuid4().hex[:8]}"
+
+
+def _lock_name(owner: str) -> str:
+    return f"{_OWNER_TAG}{owner}.lock.tmp"
+
+
+def _lock_folder(folder: Path, owner: str) -> int:
+    """Create and flock `folder`'s lock file for `owner`; the OS drops the lock if we die."""
+    path = folder / _lock_name(owner)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # new and unique to us: only a sweep may hold it briefly
+        try:  # a sweep may have unlinked it between our open and our lock: then again
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def hold_writes(run_id: str = "run") -> HeldWrites:
     """From now on atomic_write leaves files under their temporary names until release()."""
     global _held
-    _held = HeldWrites()
+    _held = HeldWrites(_new_owner(run_id))
     return _held
 
 
+def _is_live(lock: Path) -> bool:
+    """Whether a live process holds this lock file (a missing one: no)."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops our lock, if we got it
+    return False
+
+
 def remove_stale_temp_files(folder: Path) -> None:
-    """Temporary files a killed run left behind; call only while holding the run lock."""
-    # Only our own names (atomic_write's ".<name>.<random>.tmp"): other programs' temporary
-    # files may live under the folder too (DuckDB spills to "<warehouse>.tmp/duckdb_temp_*.tmp").
-    if Path(folder).is_dir():
-        for tmp in Path(folder).rglob(".*.tmp"):
-            if tmp.is_file() and not any(p.name.endswith(".duckdb.tmp") for p in tmp.parents):
-                tmp.unlink(missing_ok=True)
+    """Temporary files a killed run of this pipeline left behind under `folder`.
+
+    Only our own names (`.<name>.~pipeline-<owner>.<random>.tmp` and the owner's lock file):
+    other programs' temporary files may live under the folder too (an editor's
+    `.budget.xlsx.tmp`, DuckDB's spill files). And only a dead owner's: a file whose owner's lock
+    file is still locked belongs to a live run (another warehouse may share the folder)."""
+    if not Path(folder).is_dir():
+        return
+    dead: dict[Path, bool] = {}
+    locks = []
+    for tmp in Path(folder).rglob(f"*{_OWNER_TAG}*.tmp"):
+        if not tmp.is_file():
+            continue
+        if _OUR_LOCK.match(tmp.name):
+            locks.append(tmp)
+            continue
+        m = _OURS.match(tmp.name)
+        if m is None:
+            continue
+        lock = tmp.parent / _lock_name(m.group(1))
+        if lock not in dead:
+            dead[lock] = not _is_live(lock)
+        if dead[lock]:
+            tmp.unlink(missing_ok=True)
+    for lock in locks:  # after its files: a dead owner's lock file goes last
+        if dead.get(lock, not _is_live(lock)):
+            lock.unlink(missing_ok=True)
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
-    """Call write(f) on a temp file beside `path`, then move it into place in one step."""
+    """Call write(f) on a temp file beside `path`, then move it into place in one step.
+
+    The temp file is named for its owner (the run holding writes, else this one write), whose
+    lock file beside it stays locked while the file may still be needed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    held = _held
+    owner = held.owner if held is not None else _new_owner("write")
+    folder = path.parent.resolve()
+    if held is not None:
+        if folder not in held.locks:
+            held.locks[folder] = _lock_folder(folder, owner)
+        lock_fd = None
+    else:
+        lock_fd = _lock_folder(folder, owner)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{_OWNER_TAG}{owner}.", suffix=".tmp",
+                               dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
-        if _held is not None:
-            _held.files.append((tmp, path))
+        if held is not None:
+            held.files.append((tmp, path))
             return path
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        if lock_fd is not None:
+            (folder / _lock_name(owner)).unlink(missing_ok=True)
+            os.close(lock_fd)
     return path
 
 

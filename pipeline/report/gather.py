@@ -63,6 +63,8 @@ def metrics(row: dict[str, Any]) -> Metrics:
         fcr_known=int(row["fcr_known"] or 0),
         fcr_pct=row["fcr_pct"],
         phrase_interactions=int(row["phrase_interactions"] or 0),
+        from_customer=row.get("from_customer"),
+        from_handling=row.get("from_handling"),
     )
 
 
@@ -90,6 +92,8 @@ def overall(touchpoints: list[TouchpointStats]) -> Metrics:
         promises=promises,
         promise_kept_pct=share(kept, promises),
         phrase_interactions=sum(t.metrics.phrase_interactions for t in touchpoints),
+        from_customer=sum(t.metrics.from_customer or 0 for t in touchpoints),
+        from_handling=sum(t.metrics.from_handling or 0 for t in touchpoints),
     )
 
 
@@ -248,7 +252,7 @@ def quality(con: duckdb.DuckDBPyConnection, with_coverage: bool) -> Quality:
                 r["expectation"],
                 r["column_name"],
                 r["severity"],
-                int(r["runs"]),
+                None if r["runs"] is None else int(r["runs"]),  # a batch share: no one run
                 None if r["unexpected"] is None else int(r["unexpected"]),
             )
             for r in query(con, "quality_expectations")

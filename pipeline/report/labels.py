@@ -97,6 +97,12 @@ def _check(file: Path, key: str, ref: Any, value: Any) -> None:
             raise UserError(f"{where}: unknown placeholder {{{sorted(extra)[0]}}}")
 
 
+class MissingLabel(UserError, KeyError):
+    """A key the report needs is not in the labels file (a KeyError too, for `has`)."""
+
+    __str__ = UserError.__str__
+
+
 class Labels:
     """The labels of one language, looked up by dotted key; `fmt` formats numbers and dates."""
 
@@ -108,7 +114,8 @@ class Labels:
         node: Any = self._data
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
-                raise KeyError(f"{_show(self.file)}: no label {key!r}")
+                raise MissingLabel(f"{_show(self.file)}: {key}: missing label; add it (the "
+                                   "labels files shipped with the pipeline have every key)")
             node = node[part]
         return node
 

@@ -96,6 +96,10 @@ class Metrics:
     fcr_known: int = 0
     fcr_pct: float | None = None
     phrase_interactions: int = 0
+    # scored outcomes the customer's own verdict decided (rating, compliment) / inferred from the
+    # handling (speed, resolution, staff language); None where the mart does not count them
+    from_customer: int | None = None
+    from_handling: int | None = None
 
     @property
     def volume(self) -> int:
@@ -262,7 +266,7 @@ class FailedExpectation:
     expectation: str
     column: str | None
     severity: str
-    runs: int
+    runs: int | None  # None: a batch-share (`mostly`) expectation judged over all runs
     unexpected: int | None
 
 

@@ -56,6 +56,9 @@ class Kpi:
     target: float | None  # 0-1 share; None with `channel`: the touchpoint's expected hours
     from_channel: bool
     lower_is_better: bool
+    # where the current value already meets the target: how much better the next target is
+    # (a share 0-1 for shares and net delight, a fraction of the hours for median_ttr)
+    step: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,26 @@ def _join(key: str, sub: Any) -> str:
     return f"{key}.{sub}" if key else str(sub)
 
 
+def _reasons(r: _Reader, key: str, value: Any) -> tuple[str, ...]:
+    """Reason patterns, each naming a code the scorer gives (or, with a trailing *, the start of
+    one): a misspelt code would silently never match."""
+    from pipeline.outcomes import REASON_CODES
+    from pipeline.reference import INTERACTION_KINDS
+
+    exact = {c for c in REASON_CODES if "<" not in c} | {f"kind_{k}" for k in INTERACTION_KINDS}
+    families = {c.split("<", 1)[0] for c in REASON_CODES if "<" in c}  # discouraged_phrase:
+    exact |= {f.rstrip(":") for f in families}  # their codes counted together
+    patterns = r.strings(key, value)
+    for p in patterns:
+        ok = (any(c.startswith(p[:-1]) for c in exact | families) if p.endswith("*")
+              else p in exact or any(p.startswith(f) and len(p) > len(f) for f in families))
+        if not ok:
+            raise r.fail(key, f"{p!r} is not a reason code the scorer gives (one of "
+                              f"{', '.join(sorted(exact))}, or {', '.join(sorted(families))}"
+                              "<id>; a trailing * matches the start)")
+    return patterns
+
+
 def load_playbook(reference_dir: Path, touchpoint_ids: tuple[str, ...] | None = None) -> Playbook:
     """Read and check playbook.yaml; `touchpoint_ids` (the catalog's) checks action conditions."""
     file = Path(reference_dir) / PLAYBOOK_FILE
@@ -245,17 +268,20 @@ def load_playbook(reference_dir: Path, touchpoint_ids: tuple[str, ...] | None = 
     kn = r.mapping("kpis", top["kpis"], KPIS)
     kpis: dict[str, Kpi] = {}
     for kid in KPIS:
-        f = r.mapping(f"kpis.{kid}", kn[kid], ("target",), ("lower_is_better",))
+        f = r.mapping(f"kpis.{kid}", kn[kid], ("target",), ("lower_is_better", "step"))
         lower = f.get("lower_is_better", False)
         if not isinstance(lower, bool):
             raise r.fail(f"kpis.{kid}.lower_is_better", "expected true or false")
+        step = float(r.number(f"kpis.{kid}.step", f["step"], 0.001, 1)) if "step" in f else (
+            0.10 if kid == "median_ttr" else 0.05
+        )
         if f["target"] == "channel":
             if kid != "median_ttr":
                 raise r.fail(f"kpis.{kid}.target", "only median_ttr can take `channel`")
-            kpis[kid] = Kpi(kid, None, True, lower)
+            kpis[kid] = Kpi(kid, None, True, lower, step)
         else:
             target = r.number(f"kpis.{kid}.target", f["target"], -1, 1)
-            kpis[kid] = Kpi(kid, float(target), False, lower)
+            kpis[kid] = Kpi(kid, float(target), False, lower, step)
 
     actions: list[Action] = []
     seen: set[str] = set()
@@ -282,7 +308,7 @@ def load_playbook(reference_dir: Path, touchpoint_ids: tuple[str, ...] | None = 
         actions.append(
             Action(
                 id=aid,
-                reasons=r.strings(f"{key}.reasons", f["reasons"]) if "reasons" in f else None,
+                reasons=_reasons(r, f"{key}.reasons", f["reasons"]) if "reasons" in f else None,
                 touchpoints=tps,
                 kinds=(
                     r.strings(f"{key}.kinds", f["kinds"], TOUCHPOINT_KINDS)

@@ -18,6 +18,8 @@ Priority rule (thresholds in data/reference/playbook.yaml, `priority`; shares of
     P2  dissatisfied share >= p2.min_dissatisfied_share and contact share >= p2.min_volume_share
     P3  otherwise
 Due date = report date + due_days[priority]. Rows: see the playbook's `selection` comment.
+KPI targets are always better than today (kpi_target): the playbook's goal, or one `step` better
+than the current value where the goal is already met.
 """
 
 from __future__ import annotations
@@ -118,9 +120,25 @@ def kpi_current(t: TouchpointStats, kpi: str) -> float | None:
 
 
 def kpi_target(t: TouchpointStats, kpi: Kpi) -> float | None:
+    """The next target, always better than today: the playbook's goal while the touchpoint falls
+    short of it, else the current value one `step` better (shares and net delight: step x 100
+    points, capped at 100, or at 0 for lower-is-better shares; median_ttr: step x the hours)."""
     if kpi.from_channel:
-        return t.median_expected_hours
-    return None if kpi.target is None else 100.0 * kpi.target
+        goal = t.median_expected_hours
+    else:
+        goal = None if kpi.target is None else 100.0 * kpi.target
+    current = kpi_current(t, kpi.id)
+    if current is None or goal is None:
+        return goal
+    if kpi.lower_is_better:
+        if current > goal:
+            return goal
+        if kpi.id == "median_ttr":
+            return current * (1.0 - kpi.step)
+        return max(current - 100.0 * kpi.step, 0.0)
+    if current < goal:
+        return goal
+    return min(current + 100.0 * kpi.step, 100.0)
 
 
 def work_plan(
@@ -181,7 +199,7 @@ def work_plan(
                 segment_note=playbook.segment_note(r.segment, labels.lang),
                 kpi=kpi.id,
                 kpi_lower_is_better=kpi.lower_is_better,
-                kpi_current=kpi_current(t, kpi.id),
+                kpi_current=kpi_current(t, kpi.id),  # kpi_target reads it too
                 kpi_target=kpi_target(t, kpi),
                 expected_hours=t.median_expected_hours,
                 reorder_drop=t.reorder_drop,

@@ -35,7 +35,8 @@ counts as (
         -- rated contacts where the service kept its promise, and those dissatisfied all the same
         count(*) filter (where rated_promise_kept) as rated_promise_kept,
         count(*) filter (
-            where outcome = 'dissatisfied' and dissatisfied_cause = 'expectation'
+            where outcome = 'dissatisfied'
+                and dissatisfied_cause in ('expectation', 'product', 'policy')
         ) as dissatisfied_promise_kept,
         count(*) filter (where kind = 'complaint') as complaints,
         count(*) filter (

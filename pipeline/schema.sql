@@ -24,6 +24,15 @@ create table if not exists interactions (
     run_id         varchar not null
 );
 
+-- whose words (issue 14): `text` is of unknown author; staff's own words and the customer's own
+-- are kept apart where the export tells them apart (discouraged phrases are looked for in staff's)
+alter table interactions add column if not exists agent_text varchar;
+alter table interactions add column if not exists customer_text varchar;
+-- declared signals (a source mapping's `signals:`): one entry per signal with a value, its effect
+-- (exceeds | meets | falls_short) and whether it is the customer's own verdict; NULL: none
+alter table interactions add column if not exists signals
+    struct(name varchar, effect varchar, customer boolean)[];
+
 -- orders: one row per order (key: source, order_id)
 create table if not exists orders (
     order_id    varchar not null,

@@ -296,24 +296,30 @@ def test_matrix_prints_the_mart_figures(reports, warehouse):
         "on n.touchpoint_id = t.touchpoint_id and n.language = 'en' where volume > 0",
     )
     assert len(marts) == 3
+    def share_n(pct, n):  # issue 14 item 6: every share with its n
+        return f.pct(pct) if pct is None else f"{f.pct(pct)} of {f.int(n)}"
+
     for m in marts:
+        scored = m["delighted"] + m["satisfied"] + m["dissatisfied"]
         row = " ".join(
             [
-                m["name"],
+                m["name"] + (" (small n)" if scored < 30 else ""),
                 f.int(m["volume"]),
                 *(f.pct(m[f"pct_{o}"]) for o in ("delighted", "satisfied", "dissatisfied")),
                 f.pct(m["pct_unscored"]),
                 f.signed(m["net_delight"]),
-                f.pct(m["csat_pct"]),
-                f.pct(m["promise_kept_pct"]),
+                share_n(m["csat_pct"], m["rated"]),
+                share_n(m["promise_kept_pct"], m["promises"]),
                 f.hours(m["median_ttr_hours"]),
             ]
         )
         assert row in text, row
-    # and by hand: delivery 40 contacts, 20/20/60 %, net −40, 90 points down on Q2's +50
+    # and by hand: delivery 40 contacts, 20/20/60 %, net −40, 90 points down on Q2's +50 (a
+    # change its 95% interval tells from none: marked ▼)
     assert "Delivery 40 20% 20% 60% 0% −40" in text
-    assert "−90 pts" in text
-    assert "All touchpoints 80 23% 23% 55% 0% −33 50% 66%" in text  # 22.5% rounds up
+    assert "▼ −90 pts" in text
+    # 22.5% rounds up; CSAT of 40 rated, promise kept of 70 promises
+    assert "All touchpoints 80 23% 23% 55% 0% −33 50% of 40 66% of 70" in text
 
 
 def test_matrix_tells_the_customers_verdict_from_what_was_inferred(reports, warehouse):
@@ -339,7 +345,11 @@ def test_matrix_and_charts_leave_out_touchpoints_without_contacts(reports, wareh
     assert len(catalog) == 18
     text = pdf_text(reports["en"].pdf)
     matrix = text[text.index("2. Touchpoint matrix"):text.index("3. Charts")]
-    assert re.findall(r" (\d+) (Invoices and billing|Website content|Delivery) \d", matrix) == [
+    # (a name may carry the small-n mark before its contacts)
+    found = re.findall(
+        r" (\d+) (Invoices and billing|Website content|Delivery) (?:\(small n\) )?\d", matrix
+    )
+    assert found == [
         ("1", "Website content"), ("2", "Invoices and billing"), ("3", "Delivery"),
     ]  # fmt: skip
     for name in ("Store staff", "Chat agent", "Formal letters", "Packaging", "Refunds"):
@@ -716,3 +726,136 @@ def test_contacts_without_a_customer_and_declared_dates_are_told(tmp_path):
     assert "Contacts without a customer id 7 (all loaded files)" in text
     assert "not observed in the export: survey2019." in text
     con.close()
+
+
+# --- small numbers told honestly (issue 14, item 6) ------------------------------------------
+
+
+def _touchpoint(delighted: int, satisfied: int, dissatisfied: int, share: float = 50.0,
+                prev: tuple[int, int, int] | None = None) -> TouchpointStats:
+    """A hand-made touchpoint with the given outcome counts; `prev`: (volume, delighted,
+    dissatisfied) of the period before."""
+    mix = Mix(delighted=delighted, satisfied=satisfied, dissatisfied=dissatisfied)
+    n = mix.volume
+    pct = {"delighted": 100 * delighted / n, "satisfied": 100 * satisfied / n,
+           "dissatisfied": 100 * dissatisfied / n, "unscored": 0.0}
+    net = pct["delighted"] - pct["dissatisfied"]
+    t = TouchpointStats("delivery", "Delivery", "physical", "delivery", "Ops", 1,
+                        Metrics(mix=mix, pct=pct, net_delight=net), volume_share=share)
+    if prev is not None:
+        v, d, s = prev
+        t = replace(t, prev_volume=v, prev_delighted=d, prev_dissatisfied=s,
+                    prev_net_delight=100 * (d - s) / v)
+    return t  # fmt: skip
+
+
+def test_a_touchpoint_with_few_scored_contacts_is_marked_and_never_p1():
+    """12 contacts, 10 dissatisfied (83%), half of all contacts: on the point estimate a P1, but
+    under the playbook's 30 scored contacts it is `small n` and P2 at most; the same shares on
+    120 contacts are P1."""
+    from pipeline.report.workplan import is_small, priority, work_plan
+
+    pb = load_playbook(paths.REFERENCE)
+    assert pb.priority.small_n == 30
+    small = _touchpoint(0, 2, 10)
+    assert is_small(small, pb.priority)
+    assert priority(small, pb.priority, None) == "P2"
+    big = _touchpoint(0, 20, 100)
+    assert not is_small(big, pb.priority)
+    assert priority(big, pb.priority, None) == "P1"
+    # in the work plan (selection needs 20 scored: lowered here to reach the 12-contact one)
+    pb = replace(pb, selection=replace(pb.selection, min_scored=1, min_reason_n=1))
+    labels = load_labels(paths.REFERENCE, "en")
+    rows = work_plan([small], [gather.ReasonCount("delivery", "speed_missed", 10, "other", 0)],
+                     pb, labels, NOW.date(), None)  # fmt: skip
+    assert [(r.priority, r.small_n) for r in rows] == [("P2", True)]
+
+
+def test_p1_reads_the_lower_bound_of_the_dissatisfied_share():
+    """35% dissatisfied is above the 30% P1 threshold, but on 100 contacts the Wilson interval
+    starts at 26.4% (not sure enough: P2); on 2,000 contacts it starts at 32.9% (P1)."""
+    from pipeline.report.workplan import priority
+
+    pb = load_playbook(paths.REFERENCE)
+    t100 = _touchpoint(10, 55, 35)
+    assert t100.dissatisfied_interval[0] == pytest.approx(0.2636, abs=1e-4)
+    assert priority(t100, pb.priority, None) == "P2"
+    t2000 = _touchpoint(200, 1100, 700)
+    assert t2000.dissatisfied_interval[0] == pytest.approx(0.3294, abs=1e-4)
+    assert priority(t2000, pb.priority, None) == "P1"
+
+
+def test_intervals_match_a_hand_computation():
+    """Wilson 8/20: p = .4, z² = 3.8415, centre .4 + z²/40 = .49604, half
+    1.96·sqrt(.24/20 + z²/1600) = .23521, over 1 + z²/20 = 1.19207: [.21880, .61342].
+    Wilson 11/20: [.34209, .74180]. Newcombe 11/20 - 8/20 = .15, lower .15 - sqrt((.55 - .34209)²
+    + (.61342 - .4)²) = -.14795, upper .15 + sqrt((.74180 - .55)² + (.4 - .21880)²) = .41385.
+    Net delight 55 (11 of 20 delighted) against 40 (8 of 20), no dissatisfied: variances
+    .55·.45/20 + .4·.6/20 = .024375, 1.96·sqrt = 30.60 points: [-15.60, +45.60]."""
+    from pipeline.report.stats import net_delight_change, newcombe, wilson
+
+    assert wilson(8, 20) == pytest.approx((0.21880, 0.61342), abs=1e-5)
+    assert wilson(11, 20) == pytest.approx((0.34209, 0.74180), abs=1e-5)
+    assert newcombe(11, 20, 8, 20) == pytest.approx((0.15, -0.14795, 0.41385), abs=2e-5)
+    assert net_delight_change(11, 0, 20, 8, 0, 20) == pytest.approx((15.0, -15.60, 45.60),
+                                                                    abs=1e-2)  # fmt: skip
+    assert wilson(0, 0) is None and newcombe(1, 2, 0, 0) is None
+
+
+@pytest.mark.parametrize(("n", "mark"), [(20, None), (2000, "up")])
+def test_a_change_is_marked_only_when_its_interval_excludes_zero(n, mark):
+    """40% -> 55% on 20 contacts each could be chance; on 2,000 each it is not. Both for a share
+    (Newcombe) and for the matrix's net delight change (delighted 40% -> 55%, none dissatisfied),
+    and the other way round it is a fall."""
+    from pipeline.report.stats import change_mark, newcombe
+
+    before, now = round(0.40 * n), round(0.55 * n)
+    assert change_mark(newcombe(now, n, before, n)) == mark
+    assert change_mark(newcombe(before, n, now, n)) == (mark and "down")
+    t = _touchpoint(now, n - now, 0, prev=(n, before, 0))
+    assert t.change == pytest.approx(15.0)
+    assert change_mark(t.change_interval) == mark
+
+
+def test_shares_changes_and_the_rule_are_told_with_their_certainty(reports):
+    """In the report: the small-n mark and its footnote, a change told from chance or not, the n
+    beside CSAT and promise kept, and a rule text that says P1 reads the interval's lower bound
+    (English and Malay)."""
+    en = pdf_text(reports["en"].pdf)
+    matrix = en[en.index("2. Touchpoint matrix"):en.index("3. Charts")]
+    # the website: 10 scored contacts
+    assert "Website content (small n) 10" in matrix
+    assert "small n: fewer than 30 scored contacts in the period" in matrix
+    # billing: net delight −33 against −0 ... its interval holds zero; delivery: ▼ −90 pts
+    assert re.search(r"Invoices and billing .* no clear change \[−\d+, [+−]?\d+\] ", matrix)
+    assert "▼ −90 pts" in matrix
+    assert "CSAT 50% of 40" in en and "Promise kept 66% of 70" in en
+    assert ("the lower bound of the 95% interval of the dissatisfied share is ≥ 30% of "
+            "contacts") in en
+    assert "fewer than 30 scored contacts is marked “small n” and is never P1" in en
+    assert "≥ 30% of contacts (not just the share itself)" in en
+    ms = pdf_text(reports["ms"].pdf)
+    assert "batas bawah selang 95% bahagian tidak berpuas hati ≥ 30%" in ms
+    assert "“n kecil” dan tidak pernah P1" in ms
+
+
+def test_the_small_n_threshold_is_configurable_and_checked(tmp_path):
+    ref = _copy_reference(tmp_path)
+    pb = ref / "playbook.yaml"
+    text = pb.read_text(encoding="utf-8")
+    pb.write_text(text.replace("  small_n: 30\n", "  small_n: 10\n"), "utf-8")
+    assert load_playbook(ref).priority.small_n == 10
+    pb.write_text(text.replace("  small_n: 30\n", ""), "utf-8")
+    assert load_playbook(ref).priority.small_n == 30  # the default
+    pb.write_text(text.replace("  small_n: 30\n", "  small_n: 0\n"), "utf-8")
+    with pytest.raises(UserError, match=r"playbook.yaml: priority.small_n: 0 out of range"):
+        load_playbook(ref)
+    pb.write_text(text.replace("  small_n: 30\n", "  small_n: many\n"), "utf-8")
+    with pytest.raises(UserError, match=r"priority.small_n: expected a number, got 'many'"):
+        load_playbook(ref)
+
+
+def test_long_label_paragraphs_are_printed_whole(reports):
+    """A label's intro runs past the 400-character cut of table cells (Malay): printed whole."""
+    text = pdf_text(reports["ms"].pdf)
+    assert "penyelesaian, bahasa kakitangan)." in text

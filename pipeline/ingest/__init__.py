@@ -174,6 +174,11 @@ def _check_columns(mapping: SourceMapping, raw: read.RawFiles) -> None:
                 raise UserError(
                     f"{mapping.path}: fields.{spec.name}: column '{col}' is not in "
                     f"{named} (columns: {', '.join(columns)})")
+        for sig in mapping.signals:
+            if sig.column not in present:
+                raise UserError(f"{mapping.path}: signals.{sig.name}.column: column "
+                                f"'{sig.column}' is not in {named} (columns: "
+                                f"{', '.join(columns)})")
         for col in mapping.unpivot.columns if mapping.unpivot else ():
             if col not in present:
                 raise UserError(f"{mapping.path}: unpivot.columns: column '{col}' is not in "

@@ -29,8 +29,11 @@ INTERACTION_FIELDS = (
     "status",
     "rating",
     "agent_id",
-    "text",
+    "text",  # words whose author is unknown
+    "agent_text",  # staff's own words (a reply, an agent's note)
+    "customer_text",  # the customer's own words (a subject line, a survey comment)
     "language",
+    "signals",  # filled from the top-level `signals:` declarations, never from fields:
 )
 ORDER_FIELDS = ("order_id", "customer_id", "ordered_at", "amount", "currency")
 TARGET_FIELDS = {"interactions": INTERACTION_FIELDS, "orders": ORDER_FIELDS}
@@ -126,6 +129,7 @@ TOP_KEYS = {
     "inputs",
     "query",
     "description",
+    "signals",
 }
 CSV_KEYS = {"delimiter", "quote", "escape", "header", "columns", "skip_lines", "encoding"}
 FIXED_WIDTH_KEYS = {"columns", "widths", "skip_lines", "encoding"}
@@ -151,6 +155,19 @@ FIELD_KEYS = {
     "from_file_name",
 }
 UNPIVOT_KEYS = {"columns", "value_to", "name_to", "value"}
+# Declared signals (`signals: {name: {column, map | scale, default, verdict}}`): a column's values
+# as exceeds / meets / falls_short, scored like the built-in signals (reason codes
+# <name>_exceeded, <name>_met, <name>_fell_short). Built-in scales: nps (0-10: 9-10 exceeds, 7-8
+# meets, 0-6 falls short), ces (1-7 effort, 1 = very low: 1-2 exceeds, 3-4 meets, 5-7 falls
+# short), flag (1/true/yes meets, like a first-contact resolution; 0/false/no falls short).
+SIGNAL_KEYS = {"column", "map", "scale", "default", "verdict"}
+SIGNAL_EFFECTS = ("exceeds", "meets", "falls_short")
+SIGNAL_SCALES = ("nps", "ces", "flag")
+# nps and ces are the customer's own answer: their verdict (see interaction_outcomes.sql)
+SIGNAL_VERDICTS = ("customer", "handling")
+# names whose codes would be the built-in signals' (speed_met, rating_exceeded, kind_...)
+RESERVED_SIGNALS = ("speed", "rating", "kind", "discouraged_phrase", "first_contact",
+                    "repeat", "reopened", "unresolved")
 INPUT_KEYS = {"files", "format", "csv", "fixed_width", "excel", "json", "null_tokens"}
 
 
@@ -216,6 +233,16 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class SignalSpec:
+    name: str
+    column: str
+    value_map: dict[str, str] | None = None  # raw value (lower case, trimmed) -> effect
+    scale: str | None = None  # nps | ces | flag
+    default: str | None = None  # the effect of a value neither the map nor the scale knows
+    customer: bool = False  # the customer's own verdict (verdict: customer)
+
+
+@dataclass(frozen=True)
 class Unpivot:
     columns: dict[str, str]
     value_to: str
@@ -254,6 +281,7 @@ class SourceMapping:
     fixed_width: FixedWidthOptions | None = None
     excel: ExcelOptions = ExcelOptions()
     json: JsonOptions = JsonOptions()
+    signals: tuple[SignalSpec, ...] = ()
 
     @property
     def key_field(self) -> str:
@@ -516,14 +544,70 @@ def _value_options(path: Path, key: str, name: str, raw: dict) -> dict[str, Any]
     return spec
 
 
+def _signals(path: Path, target: str, raw: Any) -> tuple[SignalSpec, ...]:
+    """The top-level `signals:` block (see SIGNAL_KEYS)."""
+    if raw is None:
+        return ()
+    if target != "interactions":
+        raise _fail(path, "signals", "only an interactions source declares signals")
+    if not isinstance(raw, dict) or not raw:
+        raise _fail(path, "signals", "must map each signal's name to {column, map or scale}")
+    out = []
+    for name, spec in raw.items():
+        key = f"signals.{name}"
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise _fail(path, key, "a signal's name is lower-case letters, digits and _ "
+                        "(e.g. relief): its reason codes are <name>_exceeded, <name>_met, "
+                        "<name>_fell_short")
+        if name in RESERVED_SIGNALS:
+            raise _fail(path, key, f"'{name}' is a built-in signal's name; choose another")
+        if not isinstance(spec, dict):
+            raise _fail(path, key, "must be a mapping: {column, map or scale}")
+        _unknown_keys(path, key, spec, SIGNAL_KEYS)
+        if not isinstance(spec.get("column"), str) or not spec["column"]:
+            raise _fail(path, f"{key}.column", "must be a column name")
+        if ("map" in spec) == ("scale" in spec):
+            raise _fail(path, key, "needs exactly one of map (value -> exceeds, meets or "
+                        f"falls_short) and scale ({', '.join(SIGNAL_SCALES)})")
+        value_map = None
+        if "map" in spec:
+            m = spec["map"]
+            if not isinstance(m, dict) or not m:
+                raise _fail(path, f"{key}.map", "must map raw values to exceeds, meets or "
+                            "falls_short")
+            bad = [v for v in m.values() if v not in SIGNAL_EFFECTS]
+            if bad:
+                raise _fail(path, f"{key}.map", f"'{bad[0]}' is not one of "
+                            f"{', '.join(SIGNAL_EFFECTS)}")
+            value_map = {str(k).strip().lower(): str(v) for k, v in m.items()}
+        scale = spec.get("scale")
+        if "scale" in spec and scale not in SIGNAL_SCALES:
+            raise _fail(path, f"{key}.scale", f"'{scale}' is not one of "
+                        f"{', '.join(SIGNAL_SCALES)} (or give a map)")
+        default = spec.get("default")
+        if default is not None and default not in SIGNAL_EFFECTS:
+            raise _fail(path, f"{key}.default", f"'{default}' is not one of "
+                        f"{', '.join(SIGNAL_EFFECTS)}")
+        verdict = spec.get("verdict", "customer" if scale in ("nps", "ces") else "handling")
+        if verdict not in SIGNAL_VERDICTS:
+            raise _fail(path, f"{key}.verdict", f"'{verdict}' is not one of "
+                        f"{', '.join(SIGNAL_VERDICTS)}")
+        out.append(SignalSpec(name=name, column=spec["column"], value_map=value_map,
+                              scale=scale, default=default, customer=verdict == "customer"))
+    return tuple(out)
+
+
 def _field(path: Path, target: str, name: str, raw: Any) -> FieldSpec:
     key = f"fields.{name}"
+    if name == "signals":
+        raise _fail(path, key, "signals are declared in the top-level signals: block "
+                    "(signals: {relief: {column: ..., map: {...}}})")
     if name not in TARGET_FIELDS[target]:
         raise _fail(
             path,
             key,
             f"'{name}' is not a canonical {target} field (allowed: "
-            f"{', '.join(TARGET_FIELDS[target])})",
+            f"{', '.join(f for f in TARGET_FIELDS[target] if f != 'signals')})",
         )
     if isinstance(raw, str):
         return FieldSpec(name=name, column=raw)
@@ -776,6 +860,7 @@ def load_mapping(path: Path) -> SourceMapping:
         fixed_width=fixed_width,
         excel=_excel_options(path, "excel", fmt, doc.get("excel")),
         json=_json_options(path, "json", fmt, doc.get("json")),
+        signals=_signals(path, target, doc.get("signals")),
     )
 
 

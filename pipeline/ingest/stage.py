@@ -24,6 +24,7 @@ from pipeline.ingest.sources import (
     TIME_FORMAT_NAMES,
     TIMESTAMP_FIELDS,
     FieldSpec,
+    SignalSpec,
     SourceMapping,
 )
 
@@ -334,6 +335,59 @@ def _number(spec: FieldSpec, r: str, params: _Params) -> tuple[str, str]:
     return typed, parsed
 
 
+# The stored type of interactions.signals (schema.sql).
+SIGNALS_TYPE = "struct(name varchar, effect varchar, customer boolean)[]"
+# Built-in signal scales: the effect of each value (see sources.SIGNAL_KEYS).
+_SIGNAL_SCALES = {
+    "nps": {**dict.fromkeys(range(9, 11), "exceeds"), **dict.fromkeys(range(7, 9), "meets"),
+            **dict.fromkeys(range(0, 7), "falls_short")},
+    "ces": {**dict.fromkeys((1, 2), "exceeds"), **dict.fromkeys((3, 4), "meets"),
+            **dict.fromkeys((5, 6, 7), "falls_short")},
+}
+
+
+def _signal_effect(sig: SignalSpec, r: str, params: _Params) -> str:
+    """exceeds | meets | falls_short from the raw value; NULL when missing or not known (and no
+    default)."""
+    key = f"lower(trim({r}))"
+    if sig.value_map is not None:
+        known = (f"map_extract_value(map({params.add(list(sig.value_map))}, "
+                 f"{params.add(list(sig.value_map.values()))}), {key})")
+    elif sig.scale == "flag":
+        words = {k: ("meets" if v else "falls_short") for k, v in _BOOLEAN_WORDS.items()}
+        known = (f"map_extract_value(map({params.add(list(words))}, "
+                 f"{params.add(list(words.values()))}), {key})")
+    else:
+        scale = _SIGNAL_SCALES[sig.scale or ""]
+        known = (f"map_extract_value(map({params.add([float(k) for k in scale])}, "
+                 f"{params.add(list(scale.values()))}), try_cast(trim({r}) as double))")
+    if sig.default is None:
+        return known
+    return f"coalesce({known}, case when {r} is not null then {params.add(sig.default)} end)"
+
+
+def _signals(mapping: SourceMapping, params: _Params, json_paths: list[str]
+             ) -> tuple[list[str], str, list[str]]:
+    """Raw columns (s_<i>), the typed `signals` list (NULL when no signal has a value) and the
+    quarantine reasons (unknown_value:signals.<name>) of the declared signals."""
+    raw_cols, items, reasons = [], [], []
+    for i, sig in enumerate(mapping.signals):
+        r = f"s_{i}"
+        raw = _null_tokens(_raw_ref(mapping, sig.column, params, json_paths), mapping, params)
+        raw_cols.append(f"nullif(trim({raw}), '') as {r}")
+        effect = _signal_effect(sig, r, params)
+        items.append(f"{{'name': {params.add(sig.name)}, 'effect': {effect}, "
+                     f"'customer': {'true' if sig.customer else 'false'}}}")
+        reasons.append(f"case when {r} is not null and ({effect}) is null "
+                       f"then {params.add(f'unknown_value:signals.{sig.name}')} end")
+    if not items:
+        return raw_cols, f"null::{SIGNALS_TYPE}", reasons
+    found = f"list_filter([{', '.join(items)}], lambda s: s.effect is not null)"
+    typed = (f"list_transform([{found}], lambda l: case when len(l) > 0 then l end)[1]"
+             f"::{SIGNALS_TYPE}")
+    return raw_cols, typed, reasons
+
+
 # hours_after: at most 100 years (876,600 hours) before or after the time stamp it counts from.
 _MAX_HOURS_AFTER = 876_600
 
@@ -362,6 +416,12 @@ def staging_sql(
     for name in target_fields:
         spec = mapping.fields.get(name)
         r = f"r_{name}"
+        if name == "signals":  # declared signals (the top-level signals: block)
+            sig_raw, sig_typed, sig_reasons = _signals(mapping, params, json_paths)
+            raw_cols += sig_raw
+            typed_cols.append(f"{sig_typed} as signals")
+            reasons += sig_reasons
+            continue
         if spec is None:
             raw_cols.append(f"null::varchar as {r}")
             typed_cols.append(f"null::{_SQL_TYPES.get(name, 'varchar')} as {name}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,24 @@ REASON_CODES: dict[str, tuple[str, str | None]] = {
     "discouraged_phrase:<id>": ("falls_short", "staff_language"),
     "kind_compliment": ("exceeds", None),
 }
+
+# A source mapping's declared signals (its `signals:` block) give <name>_exceeded (exceeds),
+# <name>_met (meets) and <name>_fell_short (falls short); one that is not the customer's verdict
+# (verdict: handling) and fell short is a `service` shortfall, a customer's verdict that fell short
+# is read as a low rating (`rating`).
+DECLARED_SUFFIXES = {"_exceeded": "exceeds", "_met": "meets", "_fell_short": "falls_short"}
+
+
+def declared_code(code: str) -> bool:
+    """Whether `code` is a declared signal's reason code (a name the mappings may declare)."""
+    from pipeline.ingest.sources import RESERVED_SIGNALS
+
+    for suffix in DECLARED_SUFFIXES:
+        name = code.removesuffix(suffix)
+        if name != code and re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            return name not in RESERVED_SIGNALS
+    return False
+
 
 _REF_TABLES: dict[str, pa.Schema] = {
     "ref_channel_expectations": pa.schema(

@@ -1,8 +1,10 @@
 -- interaction_outcomes: one row per interaction (key: source, interaction_id).
--- Expectation against perception: each signal (speed, resolution, rating, kind, staff language)
--- exceeds, meets or falls short of what the customer expected. With $customer_first
--- (scoring.yaml precedence: customer_first) a rating, the customer's own verdict, decides whenever
--- there is one, the other signals staying on the row as reasons. Otherwise (no rating, or
+-- Expectation against perception: each signal (speed, resolution, rating, kind, staff language,
+-- and the signals a source mapping declares) exceeds, meets or falls short of what the customer
+-- expected. With $customer_first (scoring.yaml precedence: customer_first) a rating, the
+-- customer's own verdict, decides whenever there is one; without a rating, the declared signals
+-- that are the customer's verdict (verdict: customer, e.g. NPS) decide, by the rule below among
+-- themselves; the other signals stay on the row as reasons. Otherwise (no rating, or
 -- any_shortfall): any shortfall -> dissatisfied; else any exceedance -> delighted; else any signal
 -- met -> satisfied; no signal -> unscored.
 -- Time stamps are naive UTC; $as_of is the time open tickets and repeat windows are judged at.
@@ -31,6 +33,12 @@ contacts as not materialized (
         resolved_at,
         lower(trim(status)) as status,
         round(rating) as rating,
+        signals,
+        -- the effects of the declared signals: the customer's own verdicts, and the others
+        list_transform(list_filter(signals, lambda g: g.customer), lambda g: g.effect)
+            as verdict_effects,
+        list_transform(list_filter(signals, lambda g: not g.customer), lambda g: g.effect)
+            as handling_effects,
         coalesce(list_contains(cast($resolution_kinds as varchar[]), lower(trim(kind))), false)
             as asks_resolution
     from score_input
@@ -50,6 +58,22 @@ next_contacts as (
     where asks_resolution and customer_id is not null and topic is not null
 ),
 
+-- staff's words, where a discouraged phrase counts: agent_text, and the text of unknown author
+-- of kinds not in $skip_kinds; customer_text never (a customer's "I don't know" is no staff
+-- fault). One row per text, so that no phrase runs across the two.
+staff_words as (
+    select source, interaction_id, language, agent_text as text
+    from score_input
+    where agent_text is not null
+    union all
+    select source, interaction_id, language, text
+    from score_input
+    where text is not null
+        and not coalesce(
+            list_contains(cast($skip_kinds as varchar[]), lower(trim(kind))), false
+        )
+),
+
 -- the texts that can hold a discouraged phrase: $text_pattern on the raw text is a cheap superset
 -- of $phrase_pattern on the normalised text (see phrase_pattern.sql), so only these are normalised
 texts as (
@@ -58,15 +82,9 @@ texts as (
         interaction_id,
         lower(trim(language)) as language,
         text
-    from score_input
-    where text is not null
-        and not coalesce(
-            list_contains(cast($skip_kinds as varchar[]), lower(trim(kind))), false
-        )
-        and (
-            contains(text, '<') or contains(text, '&')
-            or regexp_matches(lower(text), $text_pattern)
-        )
+    from staff_words
+    where contains(text, '<') or contains(text, '&')
+        or regexp_matches(lower(text), $text_pattern)
 ),
 
 channels as (
@@ -233,7 +251,24 @@ signals as (
         end as kind_effect,
         coalesce(p.phrases, []) as phrases,
         -- null without phrases: list_concat below reads it as empty
-        p.phrase_codes
+        p.phrase_codes,
+        -- declared signals: the customer's verdicts combined (any shortfall, else any
+        -- exceedance, else met), and the effects of the others (handling)
+        case
+            when list_contains(s.verdict_effects, 'falls_short') then 'falls_short'
+            when list_contains(s.verdict_effects, 'exceeds') then 'exceeds'
+            when list_contains(s.verdict_effects, 'meets') then 'meets'
+        end as verdict_effect,
+        coalesce(list_contains(s.handling_effects, 'falls_short'), false)
+            as handling_falls_short,
+        coalesce(list_contains(s.handling_effects, 'exceeds'), false) as handling_exceeds,
+        coalesce(list_contains(s.handling_effects, 'meets'), false) as handling_meets,
+        -- their reason codes (<name>_exceeded | _met | _fell_short), with their effects
+        list_transform(s.signals, lambda g: {
+            'code': g.name || case g.effect when 'exceeds' then '_exceeded'
+                                            when 'meets' then '_met' else '_fell_short' end,
+            'effect': g.effect
+        }) as declared
     from speed as s
     left join phrases_found as p
         on p.source = s.source and p.interaction_id = s.interaction_id
@@ -257,7 +292,9 @@ codes as (
         speed_code in ('speed_missed', 'unresolved_past_promise')
         or coalesce(reopened, false)
         or coalesce(repeat_contact, false)
-        or coalesce(kind_effect = 'falls_short', false) as process_shortfall,
+        or coalesce(kind_effect = 'falls_short', false)
+        -- a declared signal of the handling (not the customer's verdict) that fell short
+        or handling_falls_short as process_shortfall,
         phrase_codes is not null as phrase_shortfall
     from signals
 ),
@@ -293,12 +330,13 @@ kept_low_words as (
         k.interaction_id,
         arg_min(w.cause, w.position) as cause
     from (
-        select k.source, k.interaction_id, tp_norm(i.text) as norm
+        -- the customer's words: customer_text and the text of unknown author, never agent_text
+        select k.source, k.interaction_id, tp_norm(unnest([i.customer_text, i.text])) as norm
         from kept_low as k
         inner join score_input as i
             on i.source = k.source and i.interaction_id = k.interaction_id
         -- rated 1 or 2 (a simple comparison the scan can apply before reading any text)
-        where i.rating < 2.5 and i.text is not null
+        where i.rating < 2.5 and (i.text is not null or i.customer_text is not null)
     ) as k
     inner join ref_cause_words as w
         on contains(k.norm, w.pattern)
@@ -331,7 +369,10 @@ caused as (
         ),
         c.kept_cause,
         -- the customer's own verdict decides (precedence: customer_first)
-        $customer_first and r.rating_effect is not null as rating_decides
+        $customer_first and r.rating_effect is not null as rating_decides,
+        -- no rating: the declared signals that are the customer's verdict decide
+        $customer_first and r.rating_effect is null and r.verdict_effect is not null
+            as verdict_decides
     from rated as r
     left join kept_low_causes as c
         on c.source = r.source and c.interaction_id = r.interaction_id
@@ -342,10 +383,14 @@ decided as (
         *,
         case
             when rating_decides then rating_effect
+            when verdict_decides then verdict_effect
             when coalesce(process_shortfall, false) or phrase_shortfall
-                or rating_effect = 'falls_short' then 'falls_short'
-            when 'exceeds' in (speed_effect, fcr_effect, rating_effect, kind_effect) then 'exceeds'
-            when 'meets' in (speed_effect, fcr_effect, rating_effect, kind_effect) then 'meets'
+                or rating_effect = 'falls_short' or verdict_effect = 'falls_short'
+                then 'falls_short'
+            when 'exceeds' in (speed_effect, fcr_effect, rating_effect, kind_effect, verdict_effect)
+                or handling_exceeds then 'exceeds'
+            when 'meets' in (speed_effect, fcr_effect, rating_effect, kind_effect, verdict_effect)
+                or handling_meets then 'meets'
         end as decided_by
     from caused
 ),
@@ -364,11 +409,16 @@ final as (
         -- the rest of the row): the code families sort discouraged_phrase:<id> (already by id),
         -- first_contact_resolution, kind_<kind>, rating_*, reopened, repeat_contact, speed_* and
         -- unresolved_past_promise (at most one of the two); list_filter drops the signals an
-        -- interaction does not carry. A new code goes where it sorts.
-        list_concat(phrase_codes, list_filter(
+        -- interaction does not carry. A new code goes where it sorts. Only the few rows with
+        -- declared signals (<name>_exceeded | _met | _fell_short) are sorted.
+        case when declared is null then list_concat(phrase_codes, list_filter(
             [fcr_code, kind_code, rating_code, reopen_code, repeat_code, speed_code],
             lambda c: c is not null
-        )) as reasons,
+        )) else list_sort(list_concat(
+            phrase_codes,
+            [fcr_code, kind_code, rating_code, reopen_code, repeat_code, speed_code],
+            [d.code for d in declared]
+        ).list_filter(lambda c: c is not null)) end as reasons,
         -- the signals with the outcome's effect: when the rating decided, it and those agreeing
         -- with it (a late delivery behind a low rating is what the work plan acts on)
         list_concat(case when decided_by = 'falls_short' then phrase_codes end, list_filter(
@@ -382,6 +432,8 @@ final as (
             ],
             lambda c: c is not null
         )) as deciding_reasons,
+        -- declared signals' codes with the outcome's effect (NULL without declared signals)
+        [d.code for d in declared if d.effect = decided_by] as declared_deciding,
         case
             when decided_by <> 'falls_short' or decided_by is null then null
             when process_shortfall then 'service'
@@ -400,7 +452,18 @@ final as (
         reopened,
         phrases
     from decided
+),
+
+-- declared signals' codes among the deciding reasons, in sorted order (only rows that have them)
+with_declared as (
+    select
+        * exclude (declared_deciding) replace (
+            case when declared_deciding is null then deciding_reasons
+                 else list_sort(list_concat(deciding_reasons, declared_deciding))
+            end as deciding_reasons
+        )
+    from final
 )
 
 -- no order by: the rows are a set, and sorting a million of them costs more than building them
-select * from final
+select * from with_declared

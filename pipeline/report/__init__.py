@@ -335,6 +335,7 @@ def rule_numbers(playbook: Playbook) -> dict[str, float]:
         "p1_below_overall": float(p.p1_below_overall),
         "p2_dissatisfied": p.p2_dissatisfied,
         "p2_volume": p.p2_volume,
+        "small_n": p.small_n,
         "p1_days": playbook.due_days["P1"],
         "p2_days": playbook.due_days["P2"],
         "p3_days": playbook.due_days["P3"],

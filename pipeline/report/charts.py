@@ -192,7 +192,10 @@ def outcome_mix(data: ReportData, labels: Labels) -> Chart:
                     bbox=None if dark else {"fc": "white", "ec": "none", "pad": 0.6, "alpha": 0.85},
                 )
         left = [a + b for a, b in zip(left, values, strict=True)]
-    ax.set_yticks(y, [_short(t.name, 34) for t in shown])
+    # every share with its n: the contacts beside each touchpoint's name
+    ax.set_yticks(
+        y, [f"{_short(t.name, 34)} (n = {labels.fmt.int(t.metrics.volume)})" for t in shown]
+    )
     ax.set_xlim(0, 100)
     ax.set_xlabel(labels("charts.mix.x"))
     ax.xaxis.set_major_formatter(lambda v, _: labels.fmt.pct(v))
@@ -465,7 +468,9 @@ def monthly_trend(data: ReportData, labels: Labels) -> Chart:
     first_in = next((i for i, m in enumerate(months) if m.in_period), None)
     if first_in:
         ax.axvline(first_in - 0.5, color="black", linewidth=1.0, linestyle="--")
-    ax.set_xticks(xs, [labels.fmt.month(m.month) for m in months])
+    ax.set_xticks(
+        xs, [f"{labels.fmt.month(m.month)}\nn = {labels.fmt.int(m.metrics.volume)}" for m in months]
+    )
     ax.set_ylim(0, 108)
     ax.set_ylabel(labels("charts.trend.y"))
     ax.yaxis.set_major_formatter(lambda v, _: labels.fmt.pct(v) if v <= 100 else "")

@@ -35,9 +35,18 @@ from reportlab.platypus import (
 from pipeline.report.charts import Chart, matrix_order, silent
 from pipeline.report.fonts import FONT, FONT_BOLD, FONT_ITALIC, MAX_TEXT, clean, register_fonts
 from pipeline.report.labels import Labels
-from pipeline.report.model import OUTCOMES, RETENTION_GROUPS, Metrics, ReportData, WorkPlanRow
+from pipeline.report.model import (
+    OUTCOMES,
+    RETENTION_GROUPS,
+    Metrics,
+    ReportData,
+    TouchpointStats,
+    WorkPlanRow,
+)
+from pipeline.report.stats import change_mark
 from pipeline.report.workplan import expectation, finding, kpi_gap, kpi_value
 
+PARAGRAPH_TEXT = 3000  # characters; a paragraph longer than this is cut
 PAGE = landscape(A4)
 MARGIN = 1.5 * cm
 FRAME_W = PAGE[0] - 2 * MARGIN
@@ -153,7 +162,9 @@ class _Doc:
 
     # text helpers
     def p(self, text: Any, style: str = "body") -> Paragraph:
-        return Paragraph(esc(text), self.s[style])
+        # A paragraph flows over lines (labels' intros and notes run past 400 characters in
+        # Malay); the 400-character cut is for table cells, which must fit on one page.
+        return Paragraph(esc(text, PARAGRAPH_TEXT), self.s[style])
 
     def cell(self, text: Any, right: bool = False, bold: bool = False) -> Paragraph:
         t = esc(text)
@@ -269,6 +280,10 @@ class _Doc:
         top = d.quality.top_reasons(3)
         reasons = ", ".join(f"{r} ({f.int(n)})" for r, n in top) if top else L("summary.none")
         mix = " · ".join(f"{L(f'outcomes.{k}')} {f.pct(o.pct.get(k))}" for k in OUTCOMES)
+        mix += f" ({L('matrix.of_n', n=f.int(o.volume))})"
+
+        def share_n(pct: float | None, n: int) -> str:
+            return f.pct(pct) + ("" if pct is None else " " + L("matrix.of_n", n=f.int(n)))
         rows = [
             [L("summary.sources_count"), f"{f.int(len(d.sources))}: {', '.join(d.sources)}"],
             [L("summary.rows_analysed"), f.int(o.volume)],
@@ -278,8 +293,8 @@ class _Doc:
             ],
             [L("summary.outcome_mix"), mix],
             [L("summary.net_delight"), f.signed(o.net_delight)],
-            [L("summary.csat"), f.pct(o.csat_pct)],
-            [L("summary.promise_kept"), f.pct(o.promise_kept_pct)],
+            [L("summary.csat"), share_n(o.csat_pct, o.rated)],
+            [L("summary.promise_kept"), share_n(o.promise_kept_pct, o.promises)],
         ]
         if d.quality.without_customer:
             rows.append([L("summary.without_customer"),
@@ -351,6 +366,7 @@ class _Doc:
             else L("cover.no_previous")
         )
         self.add(self.p(L("matrix.intro", previous=prev), "note"))
+        self.add(self.p(L("matrix.certainty"), "note"))
         header = [
             "#",
             L("matrix.touchpoint"),
@@ -368,6 +384,7 @@ class _Doc:
         ]
         rows: list[list[Any]] = []
         extra: list[tuple] = []
+        any_small = False
         current_kind: object = object()
         for n, t in enumerate(matrix_order(d.touchpoints), start=1):
             if t.kind is None and t.metrics.volume == 0:
@@ -379,20 +396,22 @@ class _Doc:
                 extra += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), GREY_GROUP)]
             m = t.metrics
             if d.previous is None:
-                change = f.spec["missing"]
+                change: Any = f.spec["missing"]
             elif not t.prev_volume:
                 change = L("matrix.new") if m.volume else f.spec["missing"]
             else:
-                change = f.points(t.change)
+                change = self._change(t)
+            small = m.volume > 0 and m.mix.scored < self._small_n()
+            any_small = any_small or small
             rows.append(
                 [
                     str(n),
-                    t.name,
+                    self.lines([t.name, f"({L('matrix.small_n')})" if small else ""]),
                     f.int(m.volume),
                     *(f.pct(m.pct.get(o)) for o in OUTCOMES),
                     f.signed(m.net_delight),
-                    f.pct(m.csat_pct),
-                    f.pct(m.promise_kept_pct),
+                    self._share_n(m.csat_pct, m.rated),
+                    self._share_n(m.promise_kept_pct, m.promises),
                     f.hours(m.median_ttr_hours),
                     self._verdict(m),
                     change,
@@ -408,16 +427,23 @@ class _Doc:
                 self.cell(f.int(o.volume), right=True, bold=True),
                 *(self.cell(f.pct(o.pct.get(k)), right=True, bold=True) for k in OUTCOMES),
                 self.cell(f.signed(o.net_delight), right=True, bold=True),
-                self.cell(f.pct(o.csat_pct), right=True, bold=True),
-                self.cell(f.pct(o.promise_kept_pct), right=True, bold=True),
+                self._share_n(o.csat_pct, o.rated, bold=True),
+                self._share_n(o.promise_kept_pct, o.promises, bold=True),
                 "",
                 self.cell(self._verdict(o), right=True, bold=True),
                 "",
             ]
         )
         extra.append(("LINEABOVE", (0, r), (-1, r), 0.8, colors.black))
-        widths = [0.45, 3.0, 1.0, 1.0, 1.0, 1.3, 1.0, 0.9, 0.8, 0.9, 1.1, 1.3, 1.1]
+        # cm of the 26.7 cm frame: headers unbroken; the change and its interval on one line
+        widths = [0.6, 3.5, 1.75, 1.7, 1.6, 2.0, 1.65, 1.5, 2.05, 2.05, 2.2, 2.1, 4.0]
         self.add(self.table(header, rows, widths, right=range(2, 13), extra=extra))
+        if any_small:
+            self.add(Spacer(1, 4))
+            self.add(self.p(L("matrix.small_n_note", small_n=f.int(self._small_n())), "note"))
+        if d.previous is not None:
+            self.add(Spacer(1, 4))
+            self.add(self.p(L("matrix.change_note"), "note"))
         none = silent(d.touchpoints)
         if none:
             self.add(Spacer(1, 4))
@@ -435,6 +461,30 @@ class _Doc:
                     "note",
                 )
             )
+
+    def _small_n(self) -> int:
+        return int(self.d.rule.get("small_n", 30))
+
+    def _share_n(self, pct: float | None, n: int, bold: bool = False) -> Paragraph:
+        """A share with the n it is of: '78% of 1,093'."""
+        if pct is None:
+            return self.cell(self.f.spec["missing"], right=True, bold=bold)
+        text = esc(f"{self.f.pct(pct)} {self.L('matrix.of_n', n=self.f.int(n))}")
+        return Paragraph(f"<b>{text}</b>" if bold else text, self.s["cell_r"])
+
+    def _change(self, t: TouchpointStats) -> Paragraph:
+        """The change of net delight: '▲ +12 pts' only when its 95% interval excludes zero, else
+        'no clear change'; then the interval in brackets."""
+        f, L = self.f, self.L
+        ci = t.change_interval
+        mark = change_mark(ci)
+        if mark is None:
+            head = L("matrix.no_clear_change") if ci is not None else f.points(t.change)
+        else:
+            head = ("▲ " if mark == "up" else "▼ ") + f.points(t.change)
+        if ci is not None:
+            head += f" [{f.signed(ci[1])}, {f.signed(ci[2])}]"
+        return self.cell(head, right=True)
 
     def _verdict(self, m: Metrics) -> str:
         """Scored outcomes decided by the customer's own verdict / inferred from the handling."""
@@ -494,13 +544,20 @@ class _Doc:
                     [
                         Paragraph(f"<b>{esc(r.priority)}</b><br/>#{r.rank}", self.s["cell"]),
                         Paragraph(
-                            f"{esc(stage or '')}<br/><b>{esc(r.touchpoint)}</b>", self.s["cell"]
+                            f"{esc(stage or '')}<br/><b>{esc(r.touchpoint)}</b>"
+                            + (f"<br/>({esc(L('matrix.small_n'))})" if r.small_n else ""),
+                            self.s["cell"],
                         ),
                         self.lines(
                             [
                                 expectation(r, L),
                                 f"{L('workplan.performance')}: "
-                                f"{kpi_value(r.kpi, r.kpi_current, L)}",
+                                f"{kpi_value(r.kpi, r.kpi_current, L)}"
+                                + (
+                                    " " + L("matrix.of_n", n=f.int(r.kpi_n))
+                                    if r.kpi_n is not None and r.kpi_current is not None
+                                    else ""
+                                ),
                                 f"{L('workplan.gap')}: {kpi_gap(r, L)}",
                             ]
                         ),
@@ -549,13 +606,14 @@ class _Doc:
             "p2_days": f.int(r["p2_days"]),
             "p3_days": f.int(r["p3_days"]),
             "min_scored": f.int(r["min_scored"]),
+            "small_n": f.int(r.get("small_n", 30)),
             "min_reason_share": f.pct(100 * r["min_reason_share"]),
             "min_reason_n": f.int(r["min_reason_n"]),
             "max_actions": f.int(r["max_actions"]),
             "worse": " " + L("workplan.rule_p1_worse") if r.get("p1_below_overall") else "",
         }
         self.add(Paragraph(f"<b>{esc(L('workplan.rule_heading'))}</b>", self.s["small"]))
-        for key in ("rule_p1", "rule_p2", "rule_p3", "rule_rows"):
+        for key in ("rule_p1", "rule_small_n", "rule_p2", "rule_p3", "rule_rows"):
             self.add(Paragraph("• " + esc(L(f"workplan.{key}", **values)), self.s["small"]))
         self.add(Spacer(1, 0.25 * cm))
 

@@ -110,9 +110,10 @@ def drop_expected_hours(con: duckdb.DuckDBPyConnection) -> None:
 def touchpoints(
     con: duckdb.DuckDBPyConnection,
     lang: str,
-    previous: dict[str, tuple[int, float | None]] | None,
+    previous: dict[str, tuple] | None,
 ) -> list[TouchpointStats]:
-    """mart_touchpoint in catalog order; `previous`: touchpoint -> (volume, net delight) before.
+    """mart_touchpoint in catalog order; `previous`: touchpoint -> (volume, net delight[,
+    delighted, dissatisfied]) before (the counts give the change its interval).
 
     With the retention stage's mart_touchpoint_retention, each touchpoint also gets its reorder
     lift, importance and Kano-like class, and its reorder drop when the drop's 95% interval lies
@@ -122,7 +123,7 @@ def touchpoints(
     total = sum(int(r["volume"] or 0) for r in rows)
     out = []
     for r in rows:
-        prev = None if previous is None else previous.get(r["touchpoint_id"], (0, None))
+        prev = None if previous is None else previous.get(r["touchpoint_id"], (0, None, 0, 0))
         b = behaviour.get(r["touchpoint_id"], {})
         drop_sure = b.get("drop_ci_low") is not None and b["drop_ci_low"] > 0
         out.append(
@@ -138,6 +139,8 @@ def touchpoints(
                 median_expected_hours=r["median_expected_hours"],
                 prev_volume=None if prev is None else prev[0],
                 prev_net_delight=None if prev is None else prev[1],
+                prev_delighted=None if prev is None or len(prev) < 4 else prev[2],
+                prev_dissatisfied=None if prev is None or len(prev) < 4 else prev[3],
                 reorder_drop=b.get("reorder_drop") if drop_sure else None,
                 reorder_lift=b.get("reorder_lift"),
                 reorder_importance=b.get("importance"),
@@ -170,12 +173,18 @@ def touchpoint_retention(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, 
 
 def previous_snapshot(
     con: duckdb.DuckDBPyConnection,
-) -> tuple[dict[str, tuple[int, float | None]], list[MonthMix]]:
+) -> tuple[dict[str, tuple[int, float | None, int, int]], list[MonthMix]]:
     """What the report keeps of the previous period, from int_period_metrics (built with the
-    report period's marts): per touchpoint (volume, net delight), and the months for the trend
-    chart. Its customers per segment come from pipeline.segments (previous_segments)."""
+    report period's marts): per touchpoint (volume, net delight, delighted, dissatisfied), and
+    the months for the trend chart. Its customers per segment come from pipeline.segments
+    (previous_segments)."""
     tps = {
-        r["touchpoint_id"]: (int(r["volume"] or 0), r["net_delight"])
+        r["touchpoint_id"]: (
+            int(r["volume"] or 0),
+            r["net_delight"],
+            int(r["delighted"] or 0),
+            int(r["dissatisfied"] or 0),
+        )
         for r in query(con, "previous_touchpoints")
     }
     months = [

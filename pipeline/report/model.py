@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from pipeline.report.stats import net_delight_change, wilson
+
 OUTCOMES = ("delighted", "satisfied", "dissatisfied", "unscored")
 KINDS = ("communication", "human_contact", "physical")
 QUADRANTS = ("concentrate_here", "keep_up", "low_priority", "possible_overkill")
@@ -119,6 +121,9 @@ class TouchpointStats:
     median_expected_hours: float | None = None  # the promise or the channel's standard
     prev_volume: int | None = None  # None: no earlier period in the data
     prev_net_delight: float | None = None
+    # the previous period's delighted / dissatisfied contacts, for the change's interval
+    prev_delighted: int | None = None
+    prev_dissatisfied: int | None = None
     reorder_drop: float | None = None  # points; from the retention stage once it exists
     quadrant: str | None = None
     # from the retention stage (mart_touchpoint_retention): reorder rate after a delighted contact
@@ -134,6 +139,22 @@ class TouchpointStats:
         if self.metrics.net_delight is None or self.prev_net_delight is None:
             return None
         return self.metrics.net_delight - self.prev_net_delight
+
+    @property
+    def change_interval(self) -> tuple[float, float, float] | None:
+        """The change of net delight and its 95% interval, points (pipeline.report.stats)."""
+        if self.change is None or self.prev_delighted is None or self.prev_dissatisfied is None:
+            return None
+        m = self.metrics
+        return net_delight_change(
+            m.mix.delighted, m.mix.dissatisfied, m.volume,
+            self.prev_delighted, self.prev_dissatisfied, self.prev_volume or 0,
+        )
+
+    @property
+    def dissatisfied_interval(self) -> tuple[float, float] | None:
+        """The Wilson 95% interval of the dissatisfied share of contacts, 0-1."""
+        return wilson(self.metrics.mix.dissatisfied, self.metrics.volume)
 
 
 @dataclass(frozen=True)
@@ -190,6 +211,8 @@ class WorkPlanRow:
     reorder_drop: float | None
     due: date
     status: str = "open"
+    small_n: bool = False  # fewer scored contacts than the playbook's priority.small_n
+    kpi_n: int | None = None  # the contacts the KPI's share is of
 
     @property
     def reason_share(self) -> float:

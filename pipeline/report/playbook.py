@@ -48,6 +48,8 @@ class PriorityRule:
     p1_below_overall: bool  # P1 also needs net delight at or below the period's overall
     p2_dissatisfied: float
     p2_volume: float
+    # fewer scored contacts than this: marked `small n` in the report and never P1
+    small_n: int = 30
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,10 @@ class Action:
 
 
 def _like(code: str, pattern: str) -> bool:
-    """discouraged_phrase:* matches discouraged_phrase:dont_know and the family name itself."""
+    """discouraged_phrase:* matches discouraged_phrase:dont_know and the family name itself;
+    a leading * matches the end: *_fell_short matches every declared signal that fell short."""
+    if pattern.startswith("*"):
+        return code.endswith(pattern[1:])
     if pattern.endswith("*"):
         prefix = pattern[:-1]
         return code.startswith(prefix) or code == prefix.rstrip(":")
@@ -182,14 +187,23 @@ def _reasons(r: _Reader, key: str, value: Any) -> tuple[str, ...]:
     exact = {c for c in REASON_CODES if "<" not in c} | {f"kind_{k}" for k in INTERACTION_KINDS}
     families = {c.split("<", 1)[0] for c in REASON_CODES if "<" in c}  # discouraged_phrase:
     exact |= {f.rstrip(":") for f in families}  # their codes counted together
+    from pipeline.outcomes import declared_code
+
     patterns = r.strings(key, value)
     for p in patterns:
-        ok = (any(c.startswith(p[:-1]) for c in exact | families) if p.endswith("*")
-              else p in exact or any(p.startswith(f) and len(p) > len(f) for f in families))
+        if p.startswith("*"):  # the end of a code: *_fell_short, every declared signal's
+            ok = declared_code("x" + p[1:]) or any(c.endswith(p[1:]) for c in exact)
+        elif p.endswith("*"):
+            ok = any(c.startswith(p[:-1]) for c in exact | families)
+        else:
+            ok = (p in exact or any(p.startswith(f) and len(p) > len(f) for f in families)
+                  or declared_code(p))
         if not ok:
             raise r.fail(key, f"{p!r} is not a reason code the scorer gives (one of "
                               f"{', '.join(sorted(exact))}, or {', '.join(sorted(families))}"
-                              "<id>; a trailing * matches the start)")
+                              "<id>, or a declared signal's <name>_exceeded, <name>_met, "
+                              "<name>_fell_short; a trailing * matches the start, a leading * "
+                              "the end)")
     return patterns
 
 
@@ -234,7 +248,7 @@ def load_playbook(reference_dir: Path, touchpoint_ids: tuple[str, ...] | None = 
         act_first=int(r.number("selection.act_first", s["act_first"], 0, 20, integer=True)),
     )
 
-    p = r.mapping("priority", top["priority"], ("p1", "p2"))
+    p = r.mapping("priority", top["priority"], ("p1", "p2"), ("small_n",))
     p1 = r.mapping(
         "priority.p1",
         p["p1"],
@@ -258,6 +272,7 @@ def load_playbook(reference_dir: Path, touchpoint_ids: tuple[str, ...] | None = 
             r.number("priority.p2.min_dissatisfied_share", p2["min_dissatisfied_share"], 0, 1)
         ),
         p2_volume=float(r.number("priority.p2.min_volume_share", p2["min_volume_share"], 0, 1)),
+        small_n=int(r.number("priority.small_n", p.get("small_n", 30), 1, integer=True)),
     )
     if rule.p2_dissatisfied > rule.p1_dissatisfied:
         raise r.fail("priority.p2.min_dissatisfied_share", "is above p1's: P2 would be stricter")

@@ -12,9 +12,11 @@ contacts in the period:
     low_priority = unimportant, not performing       possible_overkill = unimportant, performing
 
 Priority rule (thresholds in data/reference/playbook.yaml, `priority`; shares of all contacts):
-    P1  dissatisfied share >= p1.min_dissatisfied_share and contact share >= p1.min_volume_share
-        (and, with p1.below_overall_net_delight, net delight not above the period's overall),
-        or reorder drop after a dissatisfying contact >= p1.min_reorder_drop (once retention runs)
+    P1  at least priority.small_n scored contacts (fewer: marked `small n`, never P1), and
+        the lower bound of the dissatisfied share's Wilson 95% interval >= p1.min_dissatisfied_share
+        and contact share >= p1.min_volume_share (and, with p1.below_overall_net_delight, net
+        delight not above the period's overall), or a reorder drop after a dissatisfying contact
+        >= p1.min_reorder_drop whose 95% interval lies above zero (once retention runs)
     P2  dissatisfied share >= p2.min_dissatisfied_share and contact share >= p2.min_volume_share
     P3  otherwise
 Due date = report date + due_days[priority]. Rows: see the playbook's `selection` comment.
@@ -82,21 +84,32 @@ def _in_map(t: TouchpointStats) -> bool:
 
 
 def priority(t: TouchpointStats, rule: PriorityRule, overall_net_delight: float | None) -> str:
-    """P1, P2 or P3 by the documented rule (module docstring)."""
+    """P1, P2 or P3 by the documented rule (module docstring). P1 asks for certainty: the lower
+    bound of the dissatisfied share's Wilson 95% interval at the threshold, at least
+    `rule.small_n` scored contacts, and a reorder drop whose interval lies above zero (gather);
+    P2 reads the point estimate."""
     dissatisfied = (t.metrics.pct.get("dissatisfied") or 0.0) / 100
+    interval = t.dissatisfied_interval
+    dissatisfied_low = interval[0] if interval is not None else 0.0
     share = t.volume_share / 100
+    small = is_small(t, rule)
     worse = (
         not rule.p1_below_overall
         or overall_net_delight is None
         or (t.metrics.net_delight is not None and t.metrics.net_delight <= overall_net_delight)
     )
-    if dissatisfied >= rule.p1_dissatisfied and share >= rule.p1_volume and worse:
+    if not small and dissatisfied_low >= rule.p1_dissatisfied and share >= rule.p1_volume and worse:
         return "P1"
-    if t.reorder_drop is not None and t.reorder_drop / 100 >= rule.p1_reorder_drop:
+    if not small and t.reorder_drop is not None and t.reorder_drop / 100 >= rule.p1_reorder_drop:
         return "P1"
     if dissatisfied >= rule.p2_dissatisfied and share >= rule.p2_volume:
         return "P2"
     return "P3"
+
+
+def is_small(t: TouchpointStats, rule: PriorityRule) -> bool:
+    """Fewer scored contacts than the playbook's `priority.small_n`: marked, never P1."""
+    return t.metrics.mix.scored < rule.small_n
 
 
 def kpi_current(t: TouchpointStats, kpi: str) -> float | None:
@@ -117,6 +130,20 @@ def kpi_current(t: TouchpointStats, kpi: str) -> float | None:
     if kpi == "median_ttr":
         return m.median_ttr_hours
     raise ValueError(f"unknown KPI {kpi!r}")
+
+
+def kpi_n(t: TouchpointStats, kpi: str) -> int | None:
+    """The contacts the KPI's share is of (rated for CSAT, promises for promise kept, ...); None
+    for median_ttr, which is not a share."""
+    m = t.metrics
+    return {
+        "promise_kept": m.promises,
+        "csat": m.rated,
+        "net_delight": m.volume,
+        "dissatisfied_share": m.volume,
+        "first_contact": m.fcr_known,
+        "phrase_free": m.volume,
+    }.get(kpi)
 
 
 def kpi_target(t: TouchpointStats, kpi: Kpi) -> float | None:
@@ -201,9 +228,11 @@ def work_plan(
                 kpi_lower_is_better=kpi.lower_is_better,
                 kpi_current=kpi_current(t, kpi.id),  # kpi_target reads it too
                 kpi_target=kpi_target(t, kpi),
+                kpi_n=kpi_n(t, kpi.id),
                 expected_hours=t.median_expected_hours,
                 reorder_drop=t.reorder_drop,
                 due=report_date + timedelta(days=playbook.due_days[pri]),
+                small_n=is_small(t, playbook.priority),
             )
             key = (pri, -r.interactions, t.position, t.touchpoint_id, r.reason)
             rows.append((key, fields))

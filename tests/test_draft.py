@@ -733,3 +733,25 @@ def test_real_exports(project: Project, rel: str) -> None:
         assert f"TO DO before it loads: {REAL_MISSING[rel]}" in text
     else:
         loads(project, "real", text)
+
+
+def test_channel_kind_and_status_words_in_malay_indonesian_and_dutch(project: Project) -> None:
+    """The guide's languages: an export from a Malay, Indonesian or Dutch system is drafted with
+    its channel, kind and status values mapped."""
+    project.file("calls/x.csv", "id,saluran,jenis,status,tarikh\n"
+                 "1,Telefon,Aduan,Selesai,2026-03-18 10:00\n"
+                 "2,Emel,Pertanyaan,Terbuka,2026-03-18 11:00\n"
+                 "3,Kaunter,Maklum balas,Dalam proses,2026-03-18 12:00\n"
+                 "4,Telepon,Keluhan,Ditutup,2026-03-18 13:00\n"
+                 "5,Telefoon,Klacht,Opgelost,2026-03-18 14:00\n")
+    doc = draft(project, "calls/x.csv")
+    fields = doc["fields"]
+    assert fields["channel"]["map"] == {"Telefon": "phone", "Emel": "email",
+                                        "Kaunter": "in_person", "Telepon": "phone",
+                                        "Telefoon": "phone"}
+    assert fields["kind"]["map"] == {"Aduan": "complaint", "Pertanyaan": "inquiry",
+                                     "Maklum balas": "feedback", "Keluhan": "complaint",
+                                     "Klacht": "complaint"}
+    assert fields["status"]["map"] == {"Selesai": "resolved", "Terbuka": "unresolved",
+                                       "Dalam proses": "in_progress", "Ditutup": "resolved",
+                                       "Opgelost": "resolved"}

@@ -88,20 +88,26 @@ _OFFSET_CITIES = {8: "Asia/Kuala_Lumpur or Asia/Singapore", 7: "Asia/Jakarta or 
 # Words: column names and values → canonical fields and codes.
 
 CHANNEL_WORDS = {
+    # English, then Malay / Indonesian / Dutch (the guide's languages)
     "phone": ("phone", "call", "calls", "telephone", "tel", "voice", "voicemail", "ivr",
-              "hotline", "callcentre", "callcenter", "inbound call", "outbound call"),
-    "email": ("email", "e-mail", "e mail", "mail in", "inbound email"),
-    "sms": ("sms", "text message", "txt"),
-    "chat": ("chat", "live chat", "webchat", "web chat", "whatsapp", "messenger", "wa"),
+              "hotline", "callcentre", "callcenter", "inbound call", "outbound call",
+              "telefon", "telepon", "telefoon", "panggilan", "pusat panggilan", "bellen"),
+    "email": ("email", "e-mail", "e mail", "mail in", "inbound email", "emel", "e-mel",
+              "surel"),
+    "sms": ("sms", "text message", "txt", "pesanan ringkas", "sms-bericht"),
+    "chat": ("chat", "live chat", "webchat", "web chat", "whatsapp", "messenger", "wa",
+             "sembang", "obrolan", "livechat"),
     "web": ("web", "web form", "webform", "website", "online", "self service", "self-service",
-            "selfservice", "internet", "form", "online form"),
+            "selfservice", "internet", "form", "online form", "laman web", "borang", "situs",
+            "situs web", "formulir", "webformulier", "dalam talian", "daring"),
     "social": ("social", "social media", "twitter", "tweet", "facebook", "instagram", "x",
-               "linkedin", "tiktok"),
+               "linkedin", "tiktok", "media sosial", "sosial media", "sociale media"),
     "in_person": ("in person", "in-person", "walk in", "walk-in", "walkin", "store", "counter",
-                  "branch", "face to face", "visit"),
-    "letter": ("letter", "post", "postal", "mail"),
-    "fax": ("fax",),
-    "app": ("app", "mobile app", "mobile", "ios", "android"),
+                  "branch", "face to face", "visit", "kaunter", "loket", "cawangan", "cabang",
+                  "kedai", "toko", "winkel", "balie", "bersemuka", "tatap muka"),
+    "letter": ("letter", "post", "postal", "mail", "surat", "brief"),
+    "fax": ("fax", "faks"),
+    "app": ("app", "mobile app", "mobile", "ios", "android", "aplikasi", "apl"),
     "referral": ("referral", "referred"),
     "portal": ("portal", "customer portal", "self service portal", "help center",
                "help centre"),
@@ -114,23 +120,35 @@ CHANNEL_TOKENS = {"call": "phone", "phone": "phone", "telephone": "phone", "emai
                   "chat": "chat", "sms": "sms", "web": "web", "website": "web", "twitter": "social",
                   "facebook": "social", "social": "social", "app": "app", "fax": "fax",
                   "letter": "letter", "portal": "portal", "referral": "referral",
-                  "whatsapp": "chat", "store": "in_person", "walk": "in_person"}
+                  "whatsapp": "chat", "store": "in_person", "walk": "in_person",
+                  "telefon": "phone", "telepon": "phone", "telefoon": "phone",
+                  "panggilan": "phone", "emel": "email", "surel": "email", "sembang": "chat",
+                  "obrolan": "chat", "aplikasi": "app", "surat": "letter", "kaunter": "in_person",
+                  "loket": "in_person"}
 KIND_TOKENS = {  # in priority order
     "complaint": ("complaint", "complaints", "problem", "incident", "issue", "fault", "defect",
-                  "cmp"),
-    "compliment": ("compliment", "compliments", "praise", "kudos", "thanks"),
+                  "cmp", "aduan", "keluhan", "komplain", "klacht", "klachten"),
+    "compliment": ("compliment", "compliments", "praise", "kudos", "thanks", "pujian",
+                   "penghargaan", "complimenten"),
     "inquiry": ("inquiry", "inquiries", "enquiry", "enquiries", "question", "query", "info",
-                "information", "inq"),
-    "request": ("request", "requests", "task", "return", "refund", "cancellation", "req"),
+                "information", "inq", "pertanyaan", "pertanyaan umum", "vraag", "vragen"),
+    "request": ("request", "requests", "task", "return", "refund", "cancellation", "req",
+                "permintaan", "permohonan", "verzoek", "aanvraag"),
     "feedback": ("feedback", "comment", "comments", "suggestion", "review", "reviews", "survey",
-                 "fbk"),
+                 "fbk", "maklum balas", "umpan balik", "ulasan", "cadangan", "saran",
+                 "terugkoppeling"),
 }
 STATUS_TOKENS = {
-    "reopened": ("reopened", "reopen", "re-opened"),
-    "escalated": ("escalated", "escalation", "esc"),
-    "in_progress": ("pending", "progress", "wip", "hold", "waiting", "assigned", "working"),
-    "unresolved": ("open", "new", "unresolved", "unsolved", "no reply", "not resolved"),
-    "resolved": ("resolved", "closed", "solved", "done", "completed", "complete", "fixed"),
+    "reopened": ("reopened", "reopen", "re-opened", "dibuka semula", "dibuka kembali",
+                 "heropend"),
+    "escalated": ("escalated", "escalation", "esc", "dieskalasi", "escalatie", "geëscaleerd"),
+    "in_progress": ("pending", "progress", "wip", "hold", "waiting", "assigned", "working",
+                    "dalam proses", "sedang diproses", "tertunda", "in behandeling"),
+    "unresolved": ("open", "new", "unresolved", "unsolved", "no reply", "not resolved",
+                   "terbuka", "baru", "belum selesai", "nieuw", "niet opgelost"),
+    "resolved": ("resolved", "closed", "solved", "done", "completed", "complete", "fixed",
+                 "selesai", "ditutup", "tutup", "diselesaikan", "opgelost", "gesloten",
+                 "afgehandeld"),
 }
 YES = ("y", "yes", "true", "t", "1", "ontime", "on time", "met", "kept", "within", "within sla")
 NO = ("n", "no", "false", "f", "0", "overdue", "late", "breached", "breach", "missed")
@@ -1111,7 +1129,8 @@ def _number(value: str) -> float | None:
 
 _TIME_NAME = {"time", "date", "at", "ts", "timestamp", "stamp", "created", "updated", "opened",
               "closed", "datetime", "dt", "epoch", "when", "day", "submitted", "received",
-              "sent", "resolved", "due", "start", "end"}
+              "sent", "resolved", "due", "start", "end", "tarikh", "tanggal", "datum", "masa",
+              "waktu", "tijd", "dibuat", "aangemaakt"}
 
 
 def _time_formats(table: Table) -> None:
@@ -1267,13 +1286,16 @@ _ID_THINGS = ("ticket", "case", "call", "tweet", "interaction", "contact", "mess
               "conversation", "chat", "incident", "issue", "record", "survey", "review")
 _CUSTOMER_WORDS = ("customer", "cust", "client", "member", "user", "author", "requester",
                    "requestor", "reporter", "respondent", "caller", "sender", "buyer",
-                   "consumer", "subscriber", "account", "patron")
+                   "consumer", "subscriber", "account", "patron", "pelanggan", "nasabah",
+                   "klant", "ahli", "lid")
 _NOT_CUSTOMER = ("name", "age", "gender", "sex", "type", "segment", "since", "rating", "score",
                  "review", "satisfaction", "feedback", "comment", "country", "city", "address",
                  "status", "tier", "group", "phone", "location", "zip", "postcode", "state")
 _TEXT_WORDS = ("text", "description", "comment", "comments", "note", "notes", "message", "body",
                "review", "remarks", "remark", "summary", "details", "detail", "feedback",
-               "transcript", "content", "verbatim", "reason", "closure", "subject", "title")
+               "transcript", "content", "verbatim", "reason", "closure", "subject", "title",
+               "catatan", "nota", "keterangan", "ulasan", "komen", "mesej", "pesan", "perkara",
+               "subjek", "opmerking", "omschrijving", "bericht", "toelichting")
 _NOT_TEXT = ("name", "email", "url", "link", "photo", "address", "location", "street", "city",
              "product", "geocoded", "image", "file", "path")
 
@@ -1363,7 +1385,9 @@ _OCCURRED = {"created": 3, "creation": 3, "opened": 3, "open": 3, "start": 3, "s
              "submitted": 3, "received": 3, "timestamp": 3, "sent": 3, "logged": 3,
              "reported": 3, "raised": 3, "occurred": 3, "posted": 3, "registered": 3,
              "arrival": 3, "visit": 2, "call": 2, "contact": 2, "date": 1, "time": 1,
-             "datetime": 1, "dt": 1, "at": 1, "when": 1, "day": 1}
+             "datetime": 1, "dt": 1, "at": 1, "when": 1, "day": 1, "dibuat": 3, "diterima": 3,
+             "aangemaakt": 3, "ontvangen": 3, "tarikh": 1, "tanggal": 1, "datum": 1,
+             "waktu": 1, "masa": 1}
 _PROMISED = ("due", "target", "sla", "promise", "promised", "deadline", "callback", "expected",
              "committed")
 _RESOLVED = ("closed", "close", "resolved", "resolution", "solved", "end", "ended", "completed",
@@ -1508,9 +1532,10 @@ def _channel_of(value: str, exact_only: bool = False) -> str | None:
 
 @_canonical("kind")
 def _kind_of(value: str) -> str | None:
-    words = _norm(value).split()
+    v = _norm(value)
+    words = v.split()
     for code, tokens in KIND_TOKENS.items():
-        if code in words or any(t in words for t in tokens):
+        if code in words or any(t in v if " " in t else t in words for t in tokens):
             return code
     return None
 
@@ -1543,7 +1568,7 @@ def _categorical(col: Column, limit: int = 60) -> bool:
 
 
 _CHANNEL_NAMES = ("channel", "source", "via", "medium", "media", "origin", "method", "mode",
-                  "queue", "contact")
+                  "queue", "contact", "saluran", "kanal", "sumber", "bron")
 
 
 def _guess_code(cols: list[Column], used: set[str], names: tuple[str, ...], lookup,
@@ -1962,7 +1987,9 @@ def _write(path: Path, data_dir: Path, table: Table) -> str:
                 missing["channel"] = ("required: no channel column; set a constant "
                                       "({value: phone}) for a single-channel export")
         kd = _guess_code(cols, used, ("type", "kind", "reason", "purpose", "nature", "class",
-                                      "intent", "category"), _kind_of, 0.5, 2.0)
+                                      "intent", "category", "jenis", "tipe", "kategori",
+                                      "sebab", "alasan", "soort", "categorie", "reden"),
+                         _kind_of, 0.5, 2.0)
         if kd:
             add_code("kind", kd, f"its name says type/kind ({kd[0].name})")
         else:
@@ -1976,7 +2003,8 @@ def _write(path: Path, data_dir: Path, table: Table) -> str:
                 missing["kind"] = ("a type column (complaint / inquiry / request …), or a "
                                    "constant ({value: complaint})")
         st = _guess_code(cols, used, ("status", "state", "result", "outcome", "resolved",
-                                      "solved", "closed"), _status_of, 0.5, 2.0)
+                                      "solved", "closed", "keadaan", "hasil", "resultaat"),
+                         _status_of, 0.5, 2.0)
         yes_no = next((c for c in cols if c.name not in used and _categorical(c, 3)
                        and _has(c, "resolved", "solved", "closed", "fixed")
                        and all(_yes_no(v) is not None for v in c.counts)), None)

@@ -288,3 +288,34 @@ def test_agent_and_customer_text_are_canonical_fields(project: Project) -> None:
     assert project.query("select text, customer_text, agent_text from interactions") == [
         (None, "Where is it?", "On its way.")
     ]
+
+
+def test_a_declared_customer_verdict_counts_as_rated_in_the_matrix(con, add_interactions,
+                                                                   tmp_path) -> None:
+    """The matrix's rated / inferred: an outcome an NPS answer decided (no rating) is the
+    customer's verdict, like a rating; one a handling signal decided is inferred. By hand, all
+    feedback on the web touchpoint: promoter_no_relief and detractor_relief (nps decides) and
+    rated_4_detractor (the rating decides) are rated; relief_only (a handling signal) is
+    inferred: 3 / 1."""
+    from dataclasses import replace
+
+    from pipeline.marts import build_marts
+    from pipeline.segments import build_segments
+    from pipeline.touchpoints import map_touchpoints
+
+    rows = {**PRECEDENCE_ROWS, "relief_only": ([RELIEF_GIVEN], None)}
+    add_interactions(*(
+        {"interaction_id": k, "kind": "feedback", "channel": "web", "occurred_at": T0,
+         "signals": signals, "rating": rating, "topic": "website"}
+        for k, (signals, rating) in rows.items()
+        if k != "easy_detractor"
+    ))  # fmt: skip
+    cfg = replace(_cfg(tmp_path, now=datetime(2024, 4, 1)), period_from="2024-03-01",
+                  period_to="2024-03-31")
+    map_touchpoints(con, cfg)
+    score_outcomes(con, cfg)
+    build_segments(con, cfg)
+    build_marts(con, cfg)
+    got = con.execute("select touchpoint_id, from_customer, from_handling from mart_touchpoint "
+                      "where volume > 0").fetchall()
+    assert got == [("website", 3, 1)]

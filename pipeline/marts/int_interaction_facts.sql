@@ -40,6 +40,7 @@ final as (
         case when i.in_period then coalesce(s.segment, 'unsegmented') end as segment,
         o.outcome,
         o.deciding_reasons,
+        o.decided_by_declared_verdict,
         case when round(i.rating) between 1 and 5 then round(i.rating) end as rating,
         o.promise_kept,
         o.ttr_hours,

@@ -24,11 +24,13 @@ grouped as (
         count(*) filter (where outcome = 'dissatisfied') as dissatisfied,
         count(*) filter (where outcome = 'unscored') as unscored,
         -- scored outcomes the customer's own verdict decided (a rating or the kind, e.g. a
-        -- compliment, among the deciding reasons); the rest were inferred from the handling
+        -- compliment, among the deciding reasons, or a declared verdict such as NPS); the rest
+        -- were inferred from the handling
         count(*) filter (
             where outcome <> 'unscored'
-            and len(list_filter(deciding_reasons,
-                                lambda r: starts_with(r, 'rating_') or starts_with(r, 'kind_'))) > 0
+            and (decided_by_declared_verdict
+                 or len(list_filter(deciding_reasons, lambda r: starts_with(r, 'rating_')
+                                                                or starts_with(r, 'kind_'))) > 0)
         ) as from_customer,
         count(rating) as rated,
         count(*) filter (where rating >= 4) as rated_4_or_5,

@@ -434,6 +434,8 @@ final as (
         )) as deciding_reasons,
         -- declared signals' codes with the outcome's effect (NULL without declared signals)
         [d.code for d in declared if d.effect = decided_by] as declared_deciding,
+        -- no rating, and a declared signal that is the customer's own verdict (NPS, CES) decided
+        coalesce(verdict_decides, false) as decided_by_declared_verdict,
         case
             when decided_by <> 'falls_short' or decided_by is null then null
             when process_shortfall then 'service'

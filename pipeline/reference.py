@@ -19,27 +19,27 @@ import yaml
 from pipeline import paths
 from pipeline.errors import UserError
 
+# The vocabularies (pipeline/vocabulary.py); rules naming other channels or kinds could never match.
+from pipeline.vocabulary import (
+    CHANNELS,
+    EFFECTS,
+    INTERACTION_KINDS,
+    LEXICON_LANGUAGES,
+    SEGMENTS,
+    TEXT_LANGUAGES,
+    TOUCHPOINT_KINDS,
+)
+
+# Causes of a low rating although every promise was kept, besides `expectation` (none matched).
+from pipeline.vocabulary import KEPT_PROMISE_CAUSES as CAUSES
+from pipeline.vocabulary import REPORT_LANGUAGES as REPORT_LANGUAGES  # tests import it from here
+
 TOUCHPOINTS_FILE = "touchpoints.yaml"
 SCORING_FILE = "scoring.yaml"
 LEXICON_FILE = "lexicon.yaml"
 
 UNMAPPED = "unmapped"
-TOUCHPOINT_KINDS = ("communication", "human_contact", "physical")
-# The canonical values ingest writes (pipeline/schema.sql); rules naming others could never match.
-CHANNELS = (
-    "phone", "email", "sms", "chat", "web", "social", "in_person", "letter", "fax", "app",
-    "referral", "portal", "other",
-)  # fmt: skip
-INTERACTION_KINDS = ("complaint", "inquiry", "compliment", "feedback", "request")
-EFFECTS = ("exceeds", "meets", "falls_short")
 PRECEDENCES = ("customer_first", "any_shortfall")
-# Causes of a low rating although every promise was kept, besides `expectation` (none matched).
-CAUSES = ("product", "policy")
-# The guide's order (display); customer_segments.sql tries once_loyal_now_upset first.
-SEGMENTS = ("active_hater", "extreme_critic", "once_loyal_now_upset", "still_passionate", "other")
-# Languages every phrase is written in, and those every text shown to users must have.
-LEXICON_LANGUAGES = ("en", "ms", "id", "nl")
-REPORT_LANGUAGES = ("en", "ms")
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
@@ -180,9 +180,19 @@ class Scoring:
     precedence: str = "customer_first"
     # where "low rating, every promise kept" lies: CAUSES order, first match wins (words, topic)
     causes: tuple[Cause, ...] = ()
+    # the customer's own words as a signal (no rating): sentiment thresholds and languages
+    customer_words: CustomerWords | None = None
 
     def segment(self, segment_id: str) -> Segment:
         return next(s for s in self.segments if s.id == segment_id)
+
+
+@dataclass(frozen=True)
+class CustomerWords:
+    languages: tuple[str, ...]  # sentiment is read in these (LEXICON_LANGUAGES), none else
+    positive_at: float  # sentiment >= this: exceeds
+    negative_at: float  # sentiment <= this: falls short
+    detect_language: bool  # detect a missing language (py3langid) among `languages`
 
 
 @dataclass(frozen=True)
@@ -389,13 +399,13 @@ def _catalog(root: _Node) -> Catalog:
     for n, tid in _with_id(top["touchpoints"].items()):
         if tid == UNMAPPED:
             f = n.mapping(("id", "name"))
-            touchpoints.append(Touchpoint(tid, f["name"].texts(REPORT_LANGUAGES), None, None, None))
+            touchpoints.append(Touchpoint(tid, f["name"].texts(TEXT_LANGUAGES), None, None, None))
             continue
         f = n.mapping(("id", "name", "kind", "stage", "owner"))
         touchpoints.append(
             Touchpoint(
                 id=tid,
-                names=f["name"].texts(REPORT_LANGUAGES),
+                names=f["name"].texts(TEXT_LANGUAGES),
                 kind=f["kind"].choice(TOUCHPOINT_KINDS),
                 stage=f["stage"].slug(),
                 owner=f["owner"].string(),
@@ -471,7 +481,7 @@ def _keywords(node: _Node) -> tuple[Keyword, ...]:
 def _scoring(root: _Node) -> Scoring:
     top = root.mapping(
         ("as_of", "speed", "resolution", "rating", "language", "analysis_window", "segments"),
-        ("kind_signals", "precedence", "causes"),
+        ("kind_signals", "precedence", "causes", "customer_words"),
     )
     sp = top["speed"].mapping(
         (
@@ -522,8 +532,8 @@ def _scoring(root: _Node) -> Scoring:
         segments.append(
             Segment(
                 sid,
-                f["label"].texts(REPORT_LANGUAGES),
-                f["handling"].texts(REPORT_LANGUAGES),
+                f["label"].texts(TEXT_LANGUAGES),
+                f["handling"].texts(TEXT_LANGUAGES),
                 thresholds,
             )
         )
@@ -548,6 +558,28 @@ def _scoring(root: _Node) -> Scoring:
             top["precedence"].choice(PRECEDENCES) if "precedence" in top else "customer_first"
         ),
         causes=_causes(top["causes"]) if "causes" in top else (),
+        customer_words=(
+            _customer_words(top["customer_words"]) if "customer_words" in top else None
+        ),
+    )
+
+
+def _customer_words(node: _Node) -> CustomerWords:
+    """customer_words: the sentiment signal's languages and thresholds."""
+    f = node.mapping(("languages", "positive_at", "negative_at"), ("detect_language",))
+    langs = f["languages"].strings(min_len=0) if f["languages"].value else ()
+    for i, lang in enumerate(langs):
+        if lang not in LEXICON_LANGUAGES:
+            raise f["languages"].child(i, lang).fail(
+                f"no sentiment lexicon for {lang!r}; use some of {', '.join(LEXICON_LANGUAGES)}"
+            )
+    positive = float(f["positive_at"].number(0, 1))
+    negative = float(f["negative_at"].number(-1, 0))
+    return CustomerWords(
+        languages=tuple(langs),
+        positive_at=positive,
+        negative_at=negative,
+        detect_language=f["detect_language"].boolean() if "detect_language" in f else True,
     )
 
 
@@ -600,9 +632,9 @@ def _lexicon(root: _Node) -> Lexicon:
         phrases.append(
             Phrase(
                 id=pid,
-                labels=f["label"].texts(REPORT_LANGUAGES),
+                labels=f["label"].texts(TEXT_LANGUAGES),
                 variants=tuple(variants),
-                alternatives=f["alternative"].texts(REPORT_LANGUAGES),
+                alternatives=f["alternative"].texts(TEXT_LANGUAGES),
             )
         )
     return Lexicon(tuple(phrases))

@@ -88,9 +88,15 @@ def recipe_folder(recipe: str) -> str:
 class Loaded:
     """One recipe's run (ingest and map) over some raw files."""
 
-    def __init__(self, project: Project, recipe: str, files: list[Path], *snippets: str):
+    def __init__(self, project: Project, recipe: str, files: list[Path], *snippets: str,
+                 edit: dict[str, str] | None = None):
+        """`edit`: {text: replacement} applied to the recipe (each text must be there once)."""
         self.project = project
-        shutil.copy(EXAMPLES / f"{recipe}.yaml", project.sources / f"{recipe}.yaml")
+        text = (EXAMPLES / f"{recipe}.yaml").read_text(encoding="utf-8")
+        for old, new in (edit or {}).items():
+            assert text.count(old) == 1, old
+            text = text.replace(old, new)
+        (project.sources / f"{recipe}.yaml").write_text(text, encoding="utf-8")
         folder = project.data / recipe_folder(recipe)
         folder.mkdir(parents=True, exist_ok=True)
         for f in files:
@@ -121,6 +127,14 @@ class Loaded:
             assert staged.get(f.file, 0) == f.staged, f.file
             assert quarantined.get(f.file, 0) == f.quarantined, f.file
             assert sum(self.reasons[Path(f.file).name].values()) >= f.quarantined
+
+    def scored(self) -> dict[str, str]:
+        """Score the loaded rows (the shipped scoring.yaml); {interaction id: outcome}."""
+        run(self.project.config(reference_dir=self.reference), only=("score",))
+        mix = Counter(dict(self.query("select outcome, count(*) from interaction_outcomes "
+                                      "group by 1")))
+        print(f"\noutcome mix: {dict(sorted(mix.items()))}")
+        return self.column("select interaction_id, outcome from interaction_outcomes")
 
     def touchpoints(self, reference: Path | None = None) -> Counter:
         """Interactions per touchpoint; with `reference`, mapped again with that catalog."""
@@ -189,12 +203,12 @@ def check_boston(project: Project, files: list[Path]) -> Loaded:
         == Counter(BOSTON_CHANNELS.get(r["Source"], "other") for r in all_rows)
     assert loaded.query("select count(*) from interactions where customer_id is not null") \
         == [(0,)]
-    # text: title and closing note, an empty note left out; U+FFFD kept as it is
-    texts = loaded.column("select interaction_id, text from interactions")
-    assert texts == {r["CASE_ENQUIRY_ID"]: " | ".join(p for p in (r["CASE_TITLE"],
-                                                                  r["CLOSURE_REASON"]) if p)
-                     or None for r in all_rows}
-    assert sum("\ufffd" in (t or "") for t in texts.values()) \
+    # text: the title; the city's closing note is staff's words (agent_text); U+FFFD kept as it is
+    texts = {i: (t, a) for i, t, a in loaded.query(
+        "select interaction_id, text, agent_text from interactions")}
+    assert texts == {r["CASE_ENQUIRY_ID"]: (r["CASE_TITLE"] or None, r["CLOSURE_REASON"] or None)
+                     for r in all_rows}
+    assert sum("\ufffd" in (a or "") for _, a in texts.values()) \
         == sum("\ufffd" in r["CLOSURE_REASON"] for r in all_rows) > 0
     # the snippet's touchpoints take each case type
     kinds = Counter(r["TYPE"] for r in all_rows)
@@ -212,6 +226,30 @@ def test_boston_311_excerpt(project: Project) -> None:
 def test_boston_311_full(project: Project) -> None:
     loaded = check_boston(project, [realdata("city_311_boston_2015", n) for n in BOSTON])
     assert loaded.files == {BOSTON[0]: (4840, 4840, 0, 0), BOSTON[1]: (424, 424, 0, 0)}
+    # Agreement: a case closed after its target date is dissatisfied (speed_missed), one closed
+    # by it is not, unless the city's closing note holds a discouraged phrase. From the raw file.
+    rows = [r for n in BOSTON for r in records(realdata("city_311_boston_2015", n))]
+
+    def local(value: str) -> datetime:
+        return datetime.strptime(value, BOSTON_TIME)
+
+    def deadline(value: str) -> datetime:
+        t = local(value)
+        return t.replace(hour=23, minute=59, second=59) if t.time() == time(0) else t
+
+    timed = [r for r in rows if r["CLOSED_DT"] and r["TARGET_DT"]
+             and local(r["CLOSED_DT"]) >= local(r["OPEN_DT"])]
+    late = {r["CASE_ENQUIRY_ID"] for r in timed if local(r["CLOSED_DT"]) > deadline(r["TARGET_DT"])}
+    on_time = {r["CASE_ENQUIRY_ID"] for r in timed} - late
+    outcomes = loaded.scored()
+    phrased = {i for (i,) in loaded.query(
+        "select interaction_id from interaction_outcomes where len(phrases) > 0")}
+    assert len(late) > 100 and len(on_time) > 1000
+    assert {i for i in late if outcomes[i] != "dissatisfied"} == set()
+    assert {i for i in on_time - phrased if outcomes[i] == "dissatisfied"} == set()
+    print(f"boston_311 closed late {len(late)}: all dissatisfied; closed on time {len(on_time)}: "
+          f"dissatisfied {sum(outcomes[i] == 'dissatisfied' for i in on_time)} "
+          f"(a discouraged phrase in the closing note)")
 
 
 # --- Twitter customer support -------------------------------------------------------------------
@@ -254,10 +292,11 @@ def check_twitter(project: Project, files: list[Path]) -> Loaded:
                             default=None)
                 want[r["tweet_id"]] = (r["author_id"], parse(r["created_at"]),
                                        first and parse(first["created_at"]),
-                                       first and first["author_id"], r["text"])
+                                       first and first["author_id"], r["text"],
+                                       first and first["text"])
     got = {r[0]: r[1:] for r in loaded.query(
-        "select interaction_id, customer_id, occurred_at, resolved_at, agent_id, text "
-        "from interactions")}
+        "select interaction_id, customer_id, occurred_at, resolved_at, agent_id, customer_text, "
+        "agent_text from interactions")}
     assert got == want
     assert sum(v[2] is not None for v in got.values()) > 0
     if "3399" in got:  # twcs: the unquoted tweet with two bare carriage returns
@@ -359,7 +398,8 @@ def check_prdect(project: Project, path: Path) -> Loaded:
     assert loaded.query("select distinct dates_declared from run_files") == [(True,)]
     assert loaded.query("select count(*) from interactions where customer_id is not null") \
         == [(0,)]
-    texts = loaded.column("select interaction_id, text from interactions")
+    # the review is the customer's own words
+    texts = loaded.column("select interaction_id, customer_text from interactions")
     assert texts == {f"PRDECT-{n}": r["Customer Review"] for n, r in enumerate(reviews, 1)}
     assert sum("\ufffd" in t for t in texts.values()) \
         == sum("\ufffd" in r["Customer Review"] for r in reviews) > 0
@@ -387,6 +427,32 @@ def test_prdect_reviews_full(project: Project) -> None:
         == {1: 1832, 2: 561, 3: 462, 4: 395, 5: 2150}
 
 
+def test_prdect_review_words_against_the_annotators_full(project: Project) -> None:
+    """Agreement: the reviews without their star rating, so that the customer's words decide
+    (scoring.yaml customer_words, Indonesian on): delighted should be the annotators' Positive,
+    dissatisfied their Negative. Counted from the raw file's Sentiment column."""
+    path = realdata("reviews_prdect_id_indonesian", "PRDECT-ID Dataset.csv")
+    loaded = Loaded(project, "prdect_reviews", [path], "prdect_reviews",
+                    edit={"  rating: {column: Customer Rating, scale: [1, 5]}\n": ""})
+    scoring = loaded.reference / "scoring.yaml"
+    doc = yaml.safe_load(scoring.read_text(encoding="utf-8"))
+    doc["customer_words"]["languages"] = ["id"]
+    scoring.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    outcomes = loaded.scored()
+    label = {f"PRDECT-{n}": r["Sentiment"] for n, r in enumerate(records(path), 1)}
+    assert Counter(label.values()) == Counter(Positive=2579, Negative=2821)
+    signal = {i: {"delighted": "Positive", "dissatisfied": "Negative"}.get(o)
+              for i, o in outcomes.items()}
+    given = [i for i, s in signal.items() if s]
+    precision = sum(signal[i] == label[i] for i in given) / len(given)
+    recall = sum(signal[i] == label[i] for i in given) / len(label)
+    print(f"prdect words vs annotators: {len(given)} signals of {len(label)}, precision "
+          f"{precision:.3f}, recall {recall:.3f}")
+    # a review without stars has no other signal: the words alone decide or it is unscored
+    assert set(outcomes.values()) <= {"delighted", "dissatisfied", "unscored"}
+    assert precision >= 0.95 and recall >= 0.8
+
+
 # --- full files only (no licence to commit an excerpt) ------------------------------------------
 
 
@@ -405,7 +471,7 @@ def test_helpdesk_tickets_full(project: Project) -> None:
     loaded.check_conservation()
     kept = [t for t in tickets if t not in no_time and t not in backwards]
     got = {r[0]: r[1:] for r in loaded.query(
-        "select interaction_id, customer_id, occurred_at, resolved_at, rating, text "
+        "select interaction_id, customer_id, occurred_at, resolved_at, rating, customer_text "
         "from interactions")}
     assert got == {t["Ticket ID"]: (
         t["Customer Email"], datetime.fromisoformat(t["First Response Time"]),
@@ -423,6 +489,16 @@ def test_helpdesk_tickets_full(project: Project) -> None:
     mapped = loaded.touchpoints()
     assert mapped["unmapped"] == 0 and mapped["social_media"] > 0
     record(loaded, "helpdesk_tickets")
+    # Agreement under customer_first: the customer's rating decides, whatever the handling did.
+    outcomes = loaded.scored()
+    rating = {t["Ticket ID"]: float(t["Customer Satisfaction Rating"]) for t in kept
+              if t["Customer Satisfaction Rating"]}
+    low = {i for i, r in rating.items() if r <= 2}
+    high = {i for i, r in rating.items() if r >= 4}
+    assert len(low) > 500 and len(high) > 500
+    assert {i for i in low if outcomes[i] != "dissatisfied"} == set()
+    assert {i for i in high if outcomes[i] == "dissatisfied"} == set()
+    assert {i for i, r in rating.items() if r == 5 and outcomes[i] != "delighted"} == set()
 
 
 def test_call_centre_excel_full(project: Project) -> None:

@@ -174,7 +174,7 @@ def test_google_forms_responses(project: Project) -> None:
         ("google_forms/Customer feedback.csv", 19, 18, 1, 0),
     ]
     rows = project.query("""
-        select interaction_id, customer_id, occurred_at, topic, rating, text, channel, kind
+        select interaction_id, customer_id, occurred_at, topic, rating, customer_text, channel, kind
         from interactions order by source_file, source_row, topic""")
     t = datetime
     sheet = [  # no offset in the Sheet's "M/D/YYYY H:MM:SS": the mapping's zone, UTC+8
@@ -215,7 +215,7 @@ def test_qualtrics_responses_with_three_header_rows(project: Project) -> None:
     # 3 (the preview) + 3 + 2 + 1 + 3 + 1 (no answer) + 3 + 2
     assert counts(result) == [(name, 18, 14, 4, 0)]
     rows = project.query("""
-        select interaction_id, customer_id, occurred_at, channel, topic, rating, text, language,
+        select interaction_id, customer_id, occurred_at, channel, topic, rating, customer_text, language,
                kind
         from interactions order by source_row, topic""")
     t = datetime

@@ -41,6 +41,7 @@ final as (
         o.outcome,
         o.deciding_reasons,
         o.decided_by_declared_verdict,
+        o.decided_by_words,
         case when round(i.rating) between 1 and 5 then round(i.rating) end as rating,
         o.promise_kept,
         o.ttr_hours,

@@ -24,12 +24,13 @@ grouped as (
         count(*) filter (where outcome = 'dissatisfied') as dissatisfied,
         count(*) filter (where outcome = 'unscored') as unscored,
         -- scored outcomes the customer's own verdict decided (a rating or the kind, e.g. a
-        -- compliment, among the deciding reasons, or a declared verdict such as NPS); the rest
-        -- were inferred from the handling
+        -- compliment, among the deciding reasons, a declared verdict such as NPS, or their own
+        -- words); the rest were inferred from the handling
         count(*) filter (
             where outcome <> 'unscored'
-            and (decided_by_declared_verdict
+            and (decided_by_declared_verdict or decided_by_words
                  or len(list_filter(deciding_reasons, lambda r: starts_with(r, 'rating_')
+                                                                or starts_with(r, 'words_')
                                                                 or starts_with(r, 'kind_'))) > 0)
         ) as from_customer,
         count(rating) as rated,
@@ -54,13 +55,11 @@ grouped as (
     )
 ),
 
--- The median and 90th percentile of ttr_hours per group as percentile_cont defines them (sorted
--- values v[0..n-1], rn = (n - 1) * p: v[floor(rn)] + (v[ceil(rn)] - v[floor(rn)]) *
--- (rn - floor(rn))), from each group's distinct values and their counts. A percentile aggregate
--- keeps every value of its group in memory and cannot spill (it ran out of memory at 50M rows);
--- counting values is an aggregate that spills, and the distinct values are far fewer than rows.
--- ttr_hours has 4 decimals, so both are exact at 5: rounded there, the last bits of the
--- interpolation (which differ between engines) do not show.
+-- The median and 90th percentile of ttr_hours per group as percentile_cont defines them, from
+-- each group's distinct values and their counts (counted_percentile, macros/stats.sql): a
+-- percentile aggregate keeps every value of its group in memory and cannot spill (it ran out of
+-- memory at 50M rows); counting values is an aggregate that spills. ttr_hours has 4 decimals, so
+-- both are exact at 5: rounded there, the last bits of the interpolation do not show.
 ttr_values as (
     select
         grouping(touchpoint_id, channel, segment, month) as grouping_id,
@@ -82,8 +81,7 @@ ttr_values as (
     )
 ),
 
--- upto: how many values of the group are at or below this one; rank positions as doubles, as
--- percentile_cont computes them
+-- upto: how many values of the group are at or below this one; total: how many it has
 ttr_ranked as (
     select
         *,
@@ -92,31 +90,10 @@ ttr_ranked as (
             order by ttr_hours
             rows between unbounded preceding and current row
         ) as upto,
-        cast(
-            sum(n) over (
-                partition by grouping_id, in_period, touchpoint_id, channel, segment, month
-            ) - 1 as double
-        ) as last_rank
+        sum(n) over (
+            partition by grouping_id, in_period, touchpoint_id, channel, segment, month
+        ) as total
     from ttr_values
-),
-
--- the value at rank k (0-based) is the smallest whose upto exceeds k
-ttr_bounds as (
-    select
-        grouping_id,
-        in_period,
-        touchpoint_id,
-        channel,
-        segment,
-        month,
-        max(last_rank * cast(0.5 as double)) as rn50,
-        min(ttr_hours) filter (where upto > floor(last_rank * cast(0.5 as double))) as lo50,
-        min(ttr_hours) filter (where upto > ceil(last_rank * cast(0.5 as double))) as hi50,
-        max(last_rank * cast(0.9 as double)) as rn90,
-        min(ttr_hours) filter (where upto > floor(last_rank * cast(0.9 as double))) as lo90,
-        min(ttr_hours) filter (where upto > ceil(last_rank * cast(0.9 as double))) as hi90
-    from ttr_ranked
-    group by grouping_id, in_period, touchpoint_id, channel, segment, month
 ),
 
 ttr_percentiles as (
@@ -127,9 +104,10 @@ ttr_percentiles as (
         channel,
         segment,
         month,
-        round(lo50 + (hi50 - lo50) * (rn50 - floor(rn50)), 5) as median_ttr_hours,
-        round(lo90 + (hi90 - lo90) * (rn90 - floor(rn90)), 5) as p90_ttr_hours
-    from ttr_bounds
+        round(counted_percentile(ttr_hours, upto, total, 0.5), 5) as median_ttr_hours,
+        round(counted_percentile(ttr_hours, upto, total, 0.9), 5) as p90_ttr_hours
+    from ttr_ranked
+    group by grouping_id, in_period, touchpoint_id, channel, segment, month
 ),
 
 with_percentiles as (

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.config import RunConfig
+from pipeline.outcomes.sentiment import install_sentiment_reference, load_sentiment_reference
 from pipeline.reference import Reference, Scoring, load_reference
 from pipeline.touchpoints import (
     install_macros,
@@ -27,10 +28,9 @@ from pipeline.touchpoints import (
     run_sql,
     stored_fingerprint,
 )
+from pipeline.vocabulary import EFFECTS
 
 _SQL = Path(__file__).parent
-
-OUTCOMES = ("delighted", "satisfied", "dissatisfied", "unscored")
 
 # Every reason code: its effect on the outcome with the shipped scoring.yaml, and where a
 # shortfall lies (`dissatisfied_cause`): `service` (the process failed), `staff_language`, or, for
@@ -58,6 +58,12 @@ REASON_CODES: dict[str, tuple[str, str | None]] = {
     "rating_low_policy": ("falls_short", "policy"),
     "discouraged_phrase:<id>": ("falls_short", "staff_language"),
     "kind_compliment": ("exceeds", None),
+    # the customer's own words (customer_text, no rating): scoring.yaml customer_words
+    "words_positive": ("exceeds", None),
+    "words_negative": ("falls_short", "customer_words"),
+    "words_negative_promise_kept": ("falls_short", "expectation"),
+    "words_negative_product": ("falls_short", "product"),
+    "words_negative_policy": ("falls_short", "policy"),
 }
 
 # A source mapping's declared signals (its `signals:` block) give <name>_exceeded (exceeds),
@@ -167,11 +173,15 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
     ref = load_reference(cfg.reference_dir)
     install_scoring_reference(con, ref)
     s = ref.scoring
+    words = s.customer_words
+    sentiment_ref = load_sentiment_reference(cfg.reference_dir) if words else None
+    if sentiment_ref is not None:
+        install_sentiment_reference(con, sentiment_ref)
     at = as_of(con, cfg, s)
     (patterns,) = run_sql(con, _SQL, "phrase_pattern")
     kinds_by_effect = {
         e: [k for k, v in s.kind_signals.items() if v == e]
-        for e in ("exceeds", "meets", "falls_short")
+        for e in EFFECTS
     }
     params = {
             "as_of": at,
@@ -190,15 +200,27 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
             "skip_kinds": list(s.skip_kinds),
             "phrase_pattern": patterns["phrase_pattern"],
             "text_pattern": patterns["text_pattern"],
+            # no customer_words block: no sentiment is read, and these never match
+            "words_positive_at": words.positive_at if words else 2.0,
+            "words_negative_at": words.negative_at if words else -2.0,
+    }
+    # which words are read, and in which languages (a fingerprint input, not a SQL parameter)
+    words_setting = {
+        # the languages asked for that have a lexicon
+        "languages": [lang for lang in words.languages if lang in sentiment_ref.languages]
+        if words and sentiment_ref else [],
+        "detect": bool(words and words.detect_language),
     }
     select = (_SQL / "interaction_outcomes.sql").read_text(encoding="utf-8")
-    fingerprint = _fingerprint(con, select, {k: v for k, v in params.items() if k != "as_of"})
+    fingerprint = _fingerprint(
+        con, select, {k: v for k, v in params.items() if k != "as_of"}, words_setting
+    )
     previous = _previous_as_of(con, fingerprint)
     if previous is not None and previous <= at:
-        incremental = _rescore(con, select, params, previous, cfg.run_id)
+        incremental = _rescore(con, select, params, previous, cfg.run_id, words_setting)
     else:
         incremental = False
-        _score_all(con, select, params, cfg.run_id)
+        _score_all(con, select, params, cfg.run_id, words_setting)
     record_fingerprint(con, "score", fingerprint, at)
     (counts,) = run_sql(con, _SQL, "summary")
     return {**counts, "as_of": at, "incremental": incremental}
@@ -209,14 +231,17 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
 _STAMPED = "select *, cast($run_id as varchar) as scored_run from ({})"
 
 
-def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]) -> str:
-    """What the outcomes are built from, but the clock: SQL, thresholds, channels, lexicon."""
-    refs = {t: con.execute(f"select * from {t} order by all").fetchall()
-            for t in ("ref_channel_expectations", "ref_phrases", "ref_cause_words",
-                      "ref_cause_topics")}
+def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any],
+                 words_setting: dict[str, Any]) -> str:
+    """What the outcomes are built from, but the clock: SQL, thresholds, channels, lexicons."""
+    tables = ["ref_channel_expectations", "ref_phrases", "ref_cause_words", "ref_cause_topics"]
+    if words_setting["languages"]:
+        tables += ["ref_sentiment_terms", "ref_sentiment_modifiers"]
+    refs = {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
     macros = (_SQL.parent / "touchpoints" / "macros.sql").read_text(encoding="utf-8")
-    doc = json.dumps([select, _STAMPED, macros, params, refs], sort_keys=True,
-                     default=str)
+    words_sql = (_SQL / "customer_words_sentiment.sql").read_text(encoding="utf-8")
+    doc = json.dumps([select, _STAMPED, macros, params, refs, words_sql, words_setting],
+                     sort_keys=True, default=str)
     return hashlib.sha256(doc.encode()).hexdigest()
 
 
@@ -227,15 +252,81 @@ def _previous_as_of(con: duckdb.DuckDBPyConnection, fingerprint: str) -> datetim
 
 
 def _score_all(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any],
-               run_id: str) -> None:
+               run_id: str, words_setting: dict[str, Any]) -> None:
     """Build interaction_outcomes from every interaction; `scored_run`: this run on every row."""
     con.execute("create or replace temp view score_input as select * from interactions")
+    _words_sentiment(con, words_setting)
     con.execute(f"create or replace table interaction_outcomes as {_STAMPED.format(select)}",
                 {**params, "run_id": run_id})
+    con.execute("drop table words_sentiment")
+
+
+def _words_sentiment(con: duckdb.DuckDBPyConnection, words_setting: dict[str, Any]) -> None:
+    """`words_sentiment`: the sentiment of the customer's own words, for the contacts in
+    score_input with customer_text and no rating, in the languages scoring.yaml lists (a missing
+    language detected among them when customer_words.detect_language)."""
+    languages = words_setting["languages"]
+    if not languages:
+        con.execute("create or replace temp table words_sentiment as select '' as source, "
+                    "'' as interaction_id, 0.0 as sentiment where false")
+        return
+    con.execute("""
+        create or replace temp table words_input as
+        select source, interaction_id, language, text
+        from (
+            -- 'id-ID', 'nl_BE', 'EN': the language's own code
+            select source, interaction_id,
+                nullif(regexp_extract(lower(trim(language)), '^[a-z]+'), '') as language,
+                customer_text as text
+            from score_input
+            where customer_text is not null and rating is null and len(trim(customer_text)) > 0
+        )
+        where language is null or list_contains(cast($languages as varchar[]), language)
+    """, {"languages": languages})
+    if words_setting["detect"]:
+        _detect_languages(con, languages)
+    con.execute("delete from words_input where language is null "
+                "or not list_contains(cast($languages as varchar[]), language)",
+                {"languages": languages})
+    con.execute("create or replace temp view sentiment_input as select * from words_input")
+    sql = (_SQL / "customer_words_sentiment.sql").read_text(encoding="utf-8")
+    con.execute(f"create or replace temp table words_sentiment as {sql}")
+    con.execute("drop view sentiment_input")
+    con.execute("drop table words_input")
+
+
+def _detect_languages(con: duckdb.DuckDBPyConnection, languages: list[str]) -> None:
+    """Fill in words_input.language where the export gave none (py3langid, in batches),
+    among every language the model knows; the caller keeps only those in `languages`."""
+    from pipeline.outcomes.sentiment import detect_languages, model_languages
+
+    reader = con.sql(
+        "select source, interaction_id, text from words_input where language is null "
+        "order by source, interaction_id"
+    ).to_arrow_reader(50_000)
+    found = []
+    for batch in reader:
+        texts = batch.column("text").to_pylist()
+        found.append(pa.table({
+            "source": batch.column("source"),
+            "interaction_id": batch.column("interaction_id"),
+            "language": pa.array(detect_languages(texts, model_languages()), pa.string()),
+        }))
+    if not found:
+        return
+    con.register("_detected", pa.concat_tables(found))
+    try:
+        con.execute("""
+            update words_input w set language = d.language
+            from _detected d
+            where w.source = d.source and w.interaction_id = d.interaction_id
+        """)
+    finally:
+        con.unregister("_detected")
 
 
 def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any],
-             previous: datetime, run_id: str) -> bool:
+             previous: datetime, run_id: str, words_setting: dict[str, Any]) -> bool:
     """Recompute only the rows a new day or a later clock can change, and replace those whose
     outcome did change (stamped with this run in `scored_run`, so that later stages can tell
     which customers to revisit); False if it rebuilt everything."""
@@ -246,7 +337,9 @@ def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]
         create or replace temp view score_input as
         select i.* from interactions i semi join score_keys k using (source, interaction_id)
     """)
+    _words_sentiment(con, words_setting)
     con.execute(f"create or replace temp table rescored as {select}", params)
+    con.execute("drop table words_sentiment")
     # the targets that differ from what is stored (new rows included): set difference, NULLs
     # equal; the context rows were scored without their own next contact, and are not kept
     con.execute("""
@@ -270,6 +363,6 @@ def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]
     counts = con.execute("select (select count(*) from interaction_outcomes), "
                          "(select count(*) from interactions)").fetchall()[0]
     if counts[0] != counts[1]:
-        _score_all(con, select, params, run_id)
+        _score_all(con, select, params, run_id, words_setting)
         return False
     return True

@@ -6,7 +6,10 @@
 -- that are the customer's verdict (verdict: customer, e.g. NPS) decide, by the rule below among
 -- themselves; the other signals stay on the row as reasons. Otherwise (no rating, or
 -- any_shortfall): any shortfall -> dissatisfied; else any exceedance -> delighted; else any signal
--- met -> satisfied; no signal -> unscored.
+-- met -> satisfied; no signal -> unscored. The customer's own words (customer_text, no rating)
+-- are a signal too: `words_sentiment` (built by the caller from customer_words_sentiment.sql)
+-- clearly positive exceeds, clearly negative falls short; with $customer_first they decide after
+-- a rating and a declared verdict, before the handling.
 -- Time stamps are naive UTC; $as_of is the time open tickets and repeat windows are judged at.
 -- Hours are rounded to 4 decimals (an end-of-day deadline is 23:59:59.999999).
 -- Each step adds columns to the one before (no self-joins); only the next contact (a window over
@@ -249,6 +252,12 @@ signals as (
             when list_contains(cast($kind_meets as varchar[]), s.kind) then 'meets'
             when list_contains(cast($kind_falls_short as varchar[]), s.kind) then 'falls_short'
         end as kind_effect,
+        w.sentiment as words_sentiment,
+        case
+            when s.rating is not null or w.sentiment is null then null
+            when w.sentiment >= $words_positive_at then 'exceeds'
+            when w.sentiment <= $words_negative_at then 'falls_short'
+        end as words_effect,
         coalesce(p.phrases, []) as phrases,
         -- null without phrases: list_concat below reads it as empty
         p.phrase_codes,
@@ -272,6 +281,8 @@ signals as (
     from speed as s
     left join phrases_found as p
         on p.source = s.source and p.interaction_id = s.interaction_id
+    left join words_sentiment as w
+        on w.source = s.source and w.interaction_id = s.interaction_id
 ),
 
 -- every signal as a reason code and its effect: exceeds, meets or falls_short
@@ -311,7 +322,15 @@ rated as (
                 and not phrase_shortfall and promise_kept_now
                 then 'rating_low_promise_kept'
             when rating in (1, 2) then 'rating_low'
-        end as rating_code
+        end as rating_code,
+        -- the customer's words, read the same way as a rating
+        case
+            when words_effect = 'exceeds' then 'words_positive'
+            when words_effect = 'falls_short' and not coalesce(process_shortfall, false)
+                and not phrase_shortfall and promise_kept_now
+                then 'words_negative_promise_kept'
+            when words_effect = 'falls_short' then 'words_negative'
+        end as words_code
     from codes
 ),
 
@@ -321,7 +340,7 @@ rated as (
 kept_low as (
     select source, interaction_id, topic
     from rated
-    where rating_code = 'rating_low_promise_kept'
+    where rating_code = 'rating_low_promise_kept' or words_code = 'words_negative_promise_kept'
 ),
 
 kept_low_words as (
@@ -335,8 +354,10 @@ kept_low_words as (
         from kept_low as k
         inner join score_input as i
             on i.source = k.source and i.interaction_id = k.interaction_id
-        -- rated 1 or 2 (a simple comparison the scan can apply before reading any text)
-        where i.rating < 2.5 and (i.text is not null or i.customer_text is not null)
+        -- rated 1 or 2, or negative words without a rating (simple comparisons the scan can
+        -- apply before reading any text)
+        where (i.rating < 2.5 or (i.rating is null and i.customer_text is not null))
+            and (i.text is not null or i.customer_text is not null)
     ) as k
     inner join ref_cause_words as w
         on contains(k.norm, w.pattern)
@@ -362,17 +383,27 @@ caused as (
     select
         r.* replace (
             case
+                when r.rating_code is distinct from 'rating_low_promise_kept' then r.rating_code
                 when c.kept_cause = 'product' then 'rating_low_product'
                 when c.kept_cause = 'policy' then 'rating_low_policy'
                 else r.rating_code
-            end as rating_code
+            end as rating_code,
+            case
+                when r.words_code is distinct from 'words_negative_promise_kept' then r.words_code
+                when c.kept_cause = 'product' then 'words_negative_product'
+                when c.kept_cause = 'policy' then 'words_negative_policy'
+                else r.words_code
+            end as words_code
         ),
         c.kept_cause,
         -- the customer's own verdict decides (precedence: customer_first)
         $customer_first and r.rating_effect is not null as rating_decides,
         -- no rating: the declared signals that are the customer's verdict decide
         $customer_first and r.rating_effect is null and r.verdict_effect is not null
-            as verdict_decides
+            as verdict_decides,
+        -- neither: the customer's own words decide when they are clear
+        $customer_first and r.rating_effect is null and r.verdict_effect is null
+            and r.words_effect is not null as words_decide
     from rated as r
     left join kept_low_causes as c
         on c.source = r.source and c.interaction_id = r.interaction_id
@@ -384,10 +415,13 @@ decided as (
         case
             when rating_decides then rating_effect
             when verdict_decides then verdict_effect
+            when words_decide then words_effect
             when coalesce(process_shortfall, false) or phrase_shortfall
                 or rating_effect = 'falls_short' or verdict_effect = 'falls_short'
+                or words_effect = 'falls_short'
                 then 'falls_short'
-            when 'exceeds' in (speed_effect, fcr_effect, rating_effect, kind_effect, verdict_effect)
+            when 'exceeds' in (speed_effect, fcr_effect, rating_effect, kind_effect, verdict_effect,
+                               words_effect)
                 or handling_exceeds then 'exceeds'
             when 'meets' in (speed_effect, fcr_effect, rating_effect, kind_effect, verdict_effect)
                 or handling_meets then 'meets'
@@ -408,15 +442,15 @@ final as (
         -- reason codes in sorted order, built so (sorting ten million small lists costs more than
         -- the rest of the row): the code families sort discouraged_phrase:<id> (already by id),
         -- first_contact_resolution, kind_<kind>, rating_*, reopened, repeat_contact, speed_* and
-        -- unresolved_past_promise (at most one of the two); list_filter drops the signals an
+        -- unresolved_past_promise (at most one of the two), words_*; list_filter drops the signals an
         -- interaction does not carry. A new code goes where it sorts. Only the few rows with
         -- declared signals (<name>_exceeded | _met | _fell_short) are sorted.
         case when declared is null then list_concat(phrase_codes, list_filter(
-            [fcr_code, kind_code, rating_code, reopen_code, repeat_code, speed_code],
+            [fcr_code, kind_code, rating_code, reopen_code, repeat_code, speed_code, words_code],
             lambda c: c is not null
         )) else list_sort(list_concat(
             phrase_codes,
-            [fcr_code, kind_code, rating_code, reopen_code, repeat_code, speed_code],
+            [fcr_code, kind_code, rating_code, reopen_code, repeat_code, speed_code, words_code],
             [d.code for d in declared]
         ).list_filter(lambda c: c is not null)) end as reasons,
         -- the signals with the outcome's effect: when the rating decided, it and those agreeing
@@ -428,7 +462,8 @@ final as (
                 case when rating_effect = decided_by then rating_code end,
                 case when decided_by = 'falls_short' then reopen_code end,
                 case when decided_by = 'falls_short' then repeat_code end,
-                case when speed_effect = decided_by then speed_code end
+                case when speed_effect = decided_by then speed_code end,
+                case when words_effect = decided_by then words_code end
             ],
             lambda c: c is not null
         )) as deciding_reasons,
@@ -436,11 +471,14 @@ final as (
         [d.code for d in declared if d.effect = decided_by] as declared_deciding,
         -- no rating, and a declared signal that is the customer's own verdict (NPS, CES) decided
         coalesce(verdict_decides, false) as decided_by_declared_verdict,
+        -- no rating nor declared verdict, and the customer's own words decided
+        coalesce(words_decide, false) as decided_by_words,
         case
             when decided_by <> 'falls_short' or decided_by is null then null
             when process_shortfall then 'service'
             when phrase_shortfall then 'staff_language'
             when kept_cause is not null then kept_cause
+            when rating_effect is null and words_effect = 'falls_short' then 'customer_words'
             else 'rating'
         end as dissatisfied_cause,
         promise_source,
@@ -452,7 +490,9 @@ final as (
         first_contact_resolution,
         repeat_contact,
         reopened,
-        phrases
+        phrases,
+        -- the customer's words' sentiment (-1..1), where it was read (customer_text, no rating)
+        words_sentiment
     from decided
 ),
 

@@ -6,14 +6,17 @@ ranked as (
     select
         f.touchpoint_id,
         f.outcome,
-        i.text,
+        -- the customer's words first, then text of unknown author (agent replies are not examples
+        -- of what the customer said)
+        coalesce(nullif(trim(i.customer_text), ''), i.text) as text,
         row_number() over (
             partition by f.touchpoint_id
             order by i.occurred_at desc, f.source, f.interaction_id
         ) as n
     from int_interaction_facts as f
     inner join interactions as i using (source, interaction_id)
-    where f.in_period and f.outcome = 'dissatisfied' and nullif(trim(i.text), '') is not null
+    where f.in_period and f.outcome = 'dissatisfied'
+        and coalesce(nullif(trim(i.customer_text), ''), nullif(trim(i.text), '')) is not null
 ),
 
 final as (

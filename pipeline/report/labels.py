@@ -19,6 +19,7 @@ import yaml
 
 from pipeline import paths
 from pipeline.errors import UserError
+from pipeline.outcomes import DECLARED_SUFFIXES, declared_code
 
 LABELS_DIR = "labels"
 REFERENCE_LANG = "en"
@@ -138,6 +139,14 @@ class Labels:
             return self(f"reasons.{family}")
         if family.startswith("kind_"):
             return self("reasons.kind", kind=family.removeprefix("kind_"))
+        if declared_code(family):
+            # a source mapping's own signal: its name, and how it compared
+            for suffix in DECLARED_SUFFIXES:
+                if family.endswith(suffix):
+                    signal = family.removesuffix(suffix).replace("_", " ")
+                    key = f"reasons.declared{suffix}"
+                    if self.has(key):
+                        return self(key, signal=signal)
         return code
 
 

@@ -28,7 +28,12 @@ final as (
         i.kind,
         o.outcome,
         o.dissatisfied_cause,
-        o.promise_kept and round(i.rating) between 1 and 5 as rated_promise_kept,
+        -- the customer gave a verdict (a rating, or words clear enough to be a signal) on a
+        -- promise kept: where an active hater's expectation/product/policy shortfalls come from
+        o.promise_kept and (
+            round(i.rating) between 1 and 5
+            or len(list_filter(o.reasons, lambda r: starts_with(r, 'words_'))) > 0
+        ) as rated_promise_kept,
         -- complaints only: the extreme-critic rule counts the touchpoints complained about
         case when i.kind = 'complaint' then t.touchpoint_id end as complaint_touchpoint_id
     from window_interactions as i

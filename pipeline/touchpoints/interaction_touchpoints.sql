@@ -15,7 +15,13 @@ interactions as (
         lower(trim(channel)) as channel_key,
         lower(trim(kind)) as kind_key,
         lower(trim(topic)) as topic_key,
-        text
+        -- what the contact is about, in the words of unknown author and the customer's own;
+        -- not staff's (a reply's boilerplate, "please DM us", would steer the keyword rules)
+        case
+            when customer_text is null then text
+            when text is null then customer_text
+            else text || ' . ' || customer_text
+        end as text
     from map_input
 ),
 

@@ -1,0 +1,28 @@
+-- ref_sentiment_modifiers: one row per (language, word, role) of modifiers.yaml. role: negator
+-- (factor multiplies a term's valence), intensifier / intensifier_after (factor is added to its
+-- absolute valence), contrast / contrast_before (weight of the terms after / before the word),
+-- question_positive (weight of a positive term in a question; a weight of the language, no word:
+-- its word is empty).
+-- `word` is made as customer_words_sentiment.sql makes a text's words (tp_norm_word, a letter
+-- written 3+ times one).
+create or replace temp table ref_sentiment_modifiers as
+with normalised as (
+    select
+        language,
+        case
+            when regexp_matches(w, 'aaa|bbb|ccc|ddd|eee|fff|ggg|hhh|iii|jjj|kkk|lll|mmm'
+                || '|nnn|ooo|ppp|qqq|rrr|sss|ttt|uuu|vvv|www|xxx|yyy|zzz')
+            then list_reduce(
+                ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',
+                 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z'],
+                lambda acc, ch: regexp_replace(acc, ch || '{3,}', ch, 'g'), w)
+            else w
+        end as word,
+        role, factor
+    from (select *, tp_norm_word(word) as w from _in_ref_sentiment_modifiers)
+)
+select language, word, role, any_value(factor) as factor
+from normalised
+where word <> '' or role = 'question_positive'
+group by language, word, role
+order by language, word, role

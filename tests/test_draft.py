@@ -23,7 +23,7 @@ from pipeline import paths
 from pipeline.cli import main
 from pipeline.errors import UserError
 from pipeline.ingest import sources
-from pipeline.ingest.draft import draft_mapping
+from pipeline.ingest.draft import Column, _whose_words, _words, draft_mapping
 from pipeline.ingest.sources import load_mapping
 
 REALDATA = paths.ROOT.parent / "shared" / "realdata"
@@ -475,7 +475,7 @@ def test_wide_survey_with_a_literal_gmt_offset(project: Project) -> None:
         "occurred_at": "Timestamp",
         "channel": {"value": "web"},  # 'survey' in the file name
         "kind": {"value": "feedback"},
-        "text": "Comments",
+        "customer_text": "Comments",  # a survey's comments are the customer's own words
         "language": {"value": "en"},
     }
     assert doc["unpivot"] == {
@@ -627,6 +627,8 @@ REAL = {
         "fields.kind.column": "Ticket Type",
         "fields.status.column": "Ticket Status",
         "fields.rating": {"column": "Customer Satisfaction Rating", "scale": [1, 5]},
+        "fields.customer_text": "Ticket Description",  # a ticket's description: the customer's
+        "fields.agent_text": "Resolution",
         "timestamp_formats": ["%Y-%m-%d %H:%M:%S"],
     },
     "city_311_boston_2015/General Comments For a Program or Policy.csv": {
@@ -641,6 +643,8 @@ REAL = {
         "fields.channel.default": "other",
         "timestamp_formats": ["%m/%d/%Y %I:%M:%S %p"],
         "-fields.customer_id": None,
+        "fields.text": "CASE_TITLE",  # author unknown (as in examples/boston_311.yaml)
+        "fields.agent_text": "CLOSURE_REASON",  # the city's words on closing the case
     },
     "city_311_boston_2015/Maintenance Complaint - Residential.csv": {
         "fields.interaction_id": "CASE_ENQUIRY_ID",
@@ -692,7 +696,7 @@ REAL = {
     },
     "reviews_prdect_id_indonesian/PRDECT-ID Dataset.csv": {
         "fields.rating": {"column": "Customer Rating", "scale": [1, 5]},
-        "fields.text": "Customer Review",
+        "fields.customer_text": "Customer Review",
         "fields.topic": "Category",
         "fields.language": {"value": "id"},
         "-fields.interaction_id": None,  # no id and no date in the export: said, not invented
@@ -755,3 +759,129 @@ def test_channel_kind_and_status_words_in_malay_indonesian_and_dutch(project: Pr
     assert fields["status"]["map"] == {"Selesai": "resolved", "Terbuka": "unresolved",
                                        "Dalam proses": "in_progress", "Ditutup": "resolved",
                                        "Opgelost": "resolved"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Whose words (customer_text / agent_text / text) and declared signals
+
+
+def test_ticket_subject_and_description_are_the_customers_the_reply_staffs(
+        project: Project) -> None:
+    project.file("hd/tickets.csv", """
+        Ticket ID,Created,Channel,Customer Email,Subject,Description,Agent Reply
+        T1,2026-03-18 10:00,Email,ann@example.com,Refund not received after return,I sent the shoes back two weeks ago and still no refund,Sorry for the wait: the refund was sent today
+        T2,2026-03-18 11:00,Web,bob@example.com,Parcel arrived damaged at my door,The box was crushed and the glass inside was broken,We are sending a new one by courier tomorrow
+        T3,2026-03-19 09:00,Email,cat@example.com,Cannot log in to my account page,The reset link in the e-mail says it has expired already,Please clear the cache and request a new link
+    """)  # noqa: E501
+    text = draft_mapping(project.data / "hd/tickets.csv", project.data)
+    doc = yaml.safe_load(text)
+    fields = doc["fields"]
+    assert fields["customer_text"] == {"columns": ["Subject", "Description"]}
+    assert fields["agent_text"] == "Agent Reply"
+    assert "text" not in fields and "signals" not in doc
+    assert "a ticket's subject: the customer's words" in said(text)
+    assert "its name says staff wrote it (agent)" in said(text)
+    mapping = loads(project, "hd", doc)
+    assert mapping.fields["customer_text"].columns == ("Subject", "Description")
+    assert mapping.fields["agent_text"].column == "Agent Reply"
+
+
+def test_survey_recommend_question_is_an_nps_signal_not_the_rating(project: Project) -> None:
+    project.file("fb/survey.csv", """
+        Response ID,Submitted,How likely are you to recommend us (0-10),Any other comments?
+        R1,2026-03-18 10:00,9,
+        R2,2026-03-18 11:00,3,Delivery was late twice and nobody called me back
+        R3,2026-03-19 09:00,10,Great service from the shop in Bangsar as always
+        R4,2026-03-19 10:00,7,The app keeps logging me out when I pay by card
+    """)
+    text = draft_mapping(project.data / "fb/survey.csv", project.data)
+    doc = yaml.safe_load(text)
+    assert doc["signals"] == {"nps": {"column": "How likely are you to recommend us (0-10)",
+                                      "scale": "nps"}}
+    assert "rating" not in doc["fields"]  # the NPS column is the signal, never also the rating
+    assert "# rating: not found" in text and "declared signals below decide" in said(text)
+    assert doc["fields"]["customer_text"] == "Any other comments?"
+    mapping = loads(project, "fb", doc)
+    assert [(s.name, s.column, s.scale, s.customer) for s in mapping.signals] == [
+        ("nps", "How likely are you to recommend us (0-10)", "nps", True)]
+
+
+def test_effort_and_first_contact_resolution_are_signals(project: Project) -> None:
+    project.file("calls/calls.csv", """
+        Call ID,Start,Customer Effort (1-7),Resolved first time,FCR
+        C1,2026-03-18 10:00,2,Yes,1
+        C2,2026-03-18 11:00,6,No,0
+        C3,2026-03-19 09:00,4,Yes,1
+    """)
+    text = draft_mapping(project.data / "calls/calls.csv", project.data)
+    doc = yaml.safe_load(text)
+    assert doc["signals"] == {
+        "effort": {"column": "Customer Effort (1-7)", "scale": "ces"},
+        "fcr": {"column": "Resolved first time", "scale": "flag", "verdict": "handling"},
+    }  # one flag: FCR, a second one, stays unmapped
+    assert "7 is good" in said(text) and "replace scale with a map" in said(text)
+    assert "status" not in doc["fields"] and "rating" not in doc["fields"]
+    assert "# not mapped: FCR" in text
+    mapping = loads(project, "calls", doc)
+    assert [(s.name, s.scale, s.customer) for s in mapping.signals] == [
+        ("effort", "ces", True), ("fcr", "flag", False)]
+
+
+def test_yes_no_words_a_flag_does_not_read_become_a_map(project: Project) -> None:
+    project.file("calls/calls.csv", """
+        id,mula,Selesai pada panggilan pertama
+        1,2026-03-18 10:00,Ya
+        2,2026-03-18 11:00,Tidak
+    """)
+    doc = draft(project, "calls/calls.csv")
+    assert doc["signals"] == {"fcr": {"column": "Selesai pada panggilan pertama",
+                                      "map": {"Ya": "meets", "Tidak": "falls_short"},
+                                      "verdict": "handling"}}
+    loads(project, "calls", doc)
+
+
+def test_notes_of_unknown_author_stay_text_with_a_hint_to_move_them(project: Project) -> None:
+    project.file("calls/call_log.csv", """
+        id,opened,Notes
+        1,2026-03-18 10:00,Customer said the parcel arrived damaged and wants a refund
+        2,2026-03-18 11:00,Asked about delivery times to Penang for a large order
+    """)
+    text = draft_mapping(project.data / "calls/call_log.csv", project.data)
+    doc = yaml.safe_load(text)
+    assert doc["fields"]["text"] == "Notes"
+    assert "customer_text" not in doc["fields"] and "agent_text" not in doc["fields"]
+    hint = said(text)
+    assert "move it to customer_text if the customer wrote them" in hint
+    assert "or to agent_text if staff did (discouraged phrases" in hint
+    loads(project, "log", doc)
+
+
+def test_whose_words_in_indonesian_malay_and_dutch(project: Project) -> None:
+    project.file("cs/export.csv", """
+        id,tanggal,Ulasan,Balasan,Opmerking klant,Antwoord medewerker
+        1,2026-03-18 10:00,Barang sampai rusak dan kotak penyok sekali,Mohon maaf kak kami kirim ulang hari ini,Het pakket kwam beschadigd aan bij mij thuis,Excuses: we sturen vandaag een nieuw pakket
+        2,2026-03-18 11:00,Pengiriman lama sekali tidak sesuai janji,Terima kasih sudah menunggu pesanan kakak,De bezorger belde niet aan en liep weer weg,We hebben de bezorgdienst hierop aangesproken
+    """)  # noqa: E501
+    fields = draft(project, "cs/export.csv")["fields"]
+    assert fields["customer_text"] == {"columns": ["Ulasan", "Opmerking klant"]}
+    assert fields["agent_text"] == {"columns": ["Balasan", "Antwoord medewerker"]}
+    assert "text" not in fields
+
+
+@pytest.mark.parametrize(("name", "ticket", "survey", "role"), [
+    ("Reply to customer", False, False, "agent_text"),  # the customer is who it is written to
+    ("Customer reply", False, False, "customer_text"),
+    ("Complaint resolution", False, False, "agent_text"),  # staff's words about the complaint
+    ("Internal note", False, False, "agent_text"),
+    ("Anything else you would like to tell us?", False, False, "customer_text"),
+    ("Keluhan", False, False, "customer_text"),
+    ("Jawapan", False, False, "agent_text"),
+    ("Answer", False, True, "customer_text"),  # a survey's answer is the respondent's
+    ("Description", True, False, "customer_text"),
+    ("Description", False, False, "text"),  # a call log's description: anyone's
+    ("comments.0.body", False, False, "text"),  # one entry of a thread
+])
+def test_whose_words_by_name(name: str, ticket: bool, survey: bool, role: str) -> None:
+    col = Column(name, [])
+    col.words = _words(name)
+    assert _whose_words(col, ticket, survey)[0] == role

@@ -1290,7 +1290,8 @@ _CUSTOMER_WORDS = ("customer", "cust", "client", "member", "user", "author", "re
                    "klant", "ahli", "lid")
 _NOT_CUSTOMER = ("name", "age", "gender", "sex", "type", "segment", "since", "rating", "score",
                  "review", "satisfaction", "feedback", "comment", "country", "city", "address",
-                 "status", "tier", "group", "phone", "location", "zip", "postcode", "state")
+                 "status", "tier", "group", "phone", "location", "zip", "postcode", "state",
+                 "effort", "ces", "nps")
 _TEXT_WORDS = ("text", "description", "comment", "comments", "note", "notes", "message", "body",
                "review", "remarks", "remark", "summary", "details", "detail", "feedback",
                "transcript", "content", "verbatim", "reason", "closure", "subject", "title",
@@ -1298,6 +1299,150 @@ _TEXT_WORDS = ("text", "description", "comment", "comments", "note", "notes", "m
                "subjek", "opmerking", "omschrijving", "bericht", "toelichting")
 _NOT_TEXT = ("name", "email", "url", "link", "photo", "address", "location", "street", "city",
              "product", "geocoded", "image", "file", "path")
+
+# Whose words a text column holds, from its name (English, Malay, Indonesian, Dutch). It matters:
+# discouraged staff phrases are looked for in agent_text and text, never in customer_text; the
+# customer's sentiment is read only in customer_text.
+# Who wrote it, said outright ("Agent Reply", "Opmerking klant").
+_STAFF_AUTHORS = ("agent", "agents", "staff", "employee", "officer", "advisor", "adviser", "rep",
+                  "representative", "csr", "operator", "technician", "internal", "support",
+                  "helpdesk", "company", "brand", "ejen", "agen", "petugas", "pegawai",
+                  "kakitangan", "staf", "karyawan", "medewerker", "behandelaar", "intern",
+                  "interne")
+_CUSTOMER_AUTHORS = ("customer", "customers", "cust", "client", "consumer", "user", "requester",
+                     "requestor", "reporter", "caller", "respondent", "complainant", "member",
+                     "buyer", "guest", "pelanggan", "nasabah", "pengadu", "pelapor", "responden",
+                     "klant", "klanten", "melder")
+# "Reply to customer": the customer is who it is written to, not its author.
+_ADDRESSED = ("to", "for", "kepada", "untuk", "aan", "naar", "voor")
+# What staff write.
+_STAFF_SAID = ("reply", "replies", "replied", "response", "responses", "answer", "answers",
+               "resolution", "solution", "closure", "closing", "close", "workaround", "balasan",
+               "jawapan", "penyelesaian", "jawaban", "tanggapan", "respon", "tindakan",
+               "antwoord", "oplossing", "reactie", "afhandeling")
+_STAFF_PHRASES = ("internal note", "work note", "work notes", "action taken")
+# A survey's "Response" / "Answer" is the respondent's.
+_ANSWER = ("response", "responses", "answer", "answers", "jawapan", "jawaban", "tanggapan",
+           "respon", "antwoord")
+# What customers write.
+_CUSTOMER_SAID = ("review", "reviews", "comment", "comments", "feedback", "complaint",
+                  "complaints", "verbatim", "suggestion", "suggestions", "testimonial", "why",
+                  "ulasan", "komen", "komentar", "aduan", "keluhan", "komplain", "cadangan",
+                  "saran", "masukan", "pendapat", "opmerking", "opmerkingen", "klacht",
+                  "klachten", "toelichting", "suggestie")
+_CUSTOMER_PHRASES = ("anything else", "tell us", "any other", "in your own words",
+                     "maklum balas", "umpan balik")
+# On a ticket or complaint, its subject and description are the customer's.
+_TICKET_SAID = ("subject", "description", "desc", "subjek", "perkara", "keterangan", "huraian",
+                "deskripsi", "uraian", "onderwerp", "omschrijving", "beschrijving")
+_TICKET = ("ticket", "tickets", "tiket", "complaint", "complaints", "aduan", "keluhan",
+           "komplain", "klacht", "klachten", "melding", "meldingen", "incident", "incidents",
+           "issue", "issues")
+_SURVEY = ("survey", "surveys", "questionnaire", "respondent", "respondents", "tinjauan",
+           "survei", "kuesioner", "soal", "selidik", "enquete", "vragenlijst")
+_TEXT_WORDS += tuple(w for w in (*_STAFF_SAID, *_CUSTOMER_SAID) if w not in ("why", "close"))
+# The lines under a text column whose author the name does not say.
+_AUTHOR_UNKNOWN = ("whose words these are the name does not say: move it to customer_text if "
+                   "the customer wrote them (the customer's sentiment is read only there, staff "
+                   "phrases never) or to agent_text if staff did (discouraged phrases are looked "
+                   "for there)")
+
+
+def _whose_words(col: Column, ticket: bool, survey: bool) -> tuple[str, str]:
+    """(customer_text | agent_text | text, why) for a free-text column, from its name."""
+    words = col.words
+    spaced = f" {' '.join(words)} "
+    staff = [w for w in words if w in _STAFF_AUTHORS]
+    customer = [w for i, w in enumerate(words) if w in _CUSTOMER_AUTHORS
+                and not (i and words[i - 1] in _ADDRESSED)]
+    if staff and not customer:
+        return "agent_text", f"its name says staff wrote it ({staff[0]})"
+    if customer and not staff:
+        return "customer_text", f"its name says the customer wrote it ({customer[0]})"
+    if any(w.isdigit() for w in words):  # comments.0.body: one entry of a thread, either side's
+        return "text", ""
+    said = [w for w in words if w in _STAFF_SAID and not (survey and w in _ANSWER)]
+    said += [p for p in _STAFF_PHRASES if f" {p} " in spaced]
+    if said:  # staff's words about the customer's ("Complaint resolution", "Review reply")
+        return "agent_text", f"its name says a reply/resolution, staff's words ({said[0]})"
+    said = [w for w in words if w in _CUSTOMER_SAID or (survey and w in _ANSWER)]
+    said += [p for p in _CUSTOMER_PHRASES if f" {p} " in spaced]
+    if said:
+        return "customer_text", f"its name says the customer's review/comment ({said[0]})"
+    said = [w for w in words if w in _TICKET_SAID]
+    if said and ticket:
+        return "customer_text", f"a ticket's {said[0]}: the customer's words"
+    return "text", ""
+
+
+def _declared_signals(cols: list[Column], used: set[str]) -> list[tuple[str, dict, str,
+                                                                        list[str]]]:
+    """Columns that are a signal of their own (FORMAT.md, "Declared signals"): an NPS question,
+    a customer effort score, a first-contact-resolution flag. (name, spec, why, comment lines)."""
+    out: list[tuple[str, dict, str, list[str]]] = []
+    for c in cols:
+        if c.name in used or not c.nonnull or c.time_kind:
+            continue
+        spaced = f" {' '.join(c.words)} "
+        names = {n for n, *_ in out}
+        lo, hi = c.ints or (None, None)
+        if ("nps" not in names and c.ints and 0 <= lo and hi <= 10
+                and (_has(c, "nps", "recommend", "recommendation", "promoter", "cadangkan",
+                          "syorkan", "mengesyorkan", "rekomendasi", "rekomendasikan",
+                          "merekomendasikan", "aanbevelen", "aanraden")
+                     or " net promoter " in spaced)):
+            notes = ([f"its values only reach {hi}: if the question is asked 1–5, map it as the "
+                      "rating instead"] if hi <= 5 else [])
+            out.append(("nps", {"column": c.name, "scale": "nps"},
+                        f"named like a likely-to-recommend question, whole numbers {lo}–{hi}: "
+                        "NPS (9–10 exceeds, 7–8 meets, 0–6 falls short), the customer's "
+                        "verdict; not the rating", notes))
+        elif ("effort" not in names and c.ints and 1 <= lo and hi <= 7
+              and _has(c, "ces", "effort", "usaha", "moeite")):
+            out.append(("effort", {"column": c.name, "scale": "ces"},
+                        f"named like customer effort, whole numbers {lo}–{hi}: CES (1 = very "
+                        "easy; 1–2 exceeds, 3–4 meets, 5–7 falls short)",
+                        ["a 1–7 agreement scale where 7 is good ('it was easy to…') is the "
+                         "other way round: replace scale with a map {1: falls_short, …, "
+                         "7: exceeds}"]))
+        elif "fcr" not in names and _categorical(c, 4) and _first_contact_resolution(c):
+            values = [v.strip() for v in c.counts]
+            why = ("named like first contact resolution, yes/no values: a handling signal "
+                   "(yes meets, no falls short)")
+            if all(v.lower() in _FLAG_WORDS for v in values):
+                spec: dict[str, Any] = {"column": c.name, "scale": "flag", "verdict": "handling"}
+            elif all(_flag_word(v) is not None for v in values):
+                spec = {"column": c.name, "map": {v: "meets" if _flag_word(v) else "falls_short"
+                                                  for v in values}, "verdict": "handling"}
+            else:
+                continue
+            out.append(("fcr", spec, why, []))
+        else:
+            continue
+        used.add(c.name)
+    return out
+
+
+# The values scale: flag reads (stage.py); other yes/no words need a map.
+_FLAG_WORDS = ("true", "t", "yes", "y", "1", "false", "f", "no", "n", "0")
+_MORE_YES_NO = {"ya": True, "tidak": False, "tak": False, "ja": True, "nee": False}
+
+
+def _flag_word(value: str) -> bool | None:
+    v = value.strip().lower()
+    return _MORE_YES_NO[v] if v in _MORE_YES_NO else _yes_no(v) if v in _FLAG_WORDS else None
+
+
+def _first_contact_resolution(col: Column) -> bool:
+    w = set(col.words)
+    if w & {"fcr", "ftf", "ftr"}:
+        return True
+    if "first" in w and w & {"resolution", "resolved", "fix", "fixed", "solved", "right"} \
+            and w & {"contact", "call", "time"}:
+        return True
+    if "pertama" in w and w & {"selesai", "diselesaikan", "penyelesaian"}:
+        return True
+    return "eerste" in w and bool(w & {"opgelost", "oplossing", "goed"})
 
 
 def _score_id(col: Column) -> int:
@@ -1918,6 +2063,8 @@ def _write(path: Path, data_dir: Path, table: Table) -> str:
             else:
                 missing[name] = hint
 
+    # declared signals (NPS, effort, first contact resolution) before the rating: never both
+    signals = _declared_signals(cols, used) if target == "interactions" else []
     # rating(s): wide surveys unpivot
     ratings = []
     for c in cols:
@@ -1957,6 +2104,9 @@ def _write(path: Path, data_dir: Path, table: Table) -> str:
         used.add(c.name)
     if target == "interactions" and "rating" not in fields and unpivot is None:
         missing["rating"] = "a 1–5, 0–10 or 1–10 score column named like rating/score/csat"
+        if signals:
+            missing["rating"] += ("; without one, the declared signals below decide "
+                                  "(an NPS or effort answer is the customer's verdict)")
 
     # codes
     def add_code(name: str, found, what: str) -> None:
@@ -2056,20 +2206,39 @@ def _write(path: Path, data_dir: Path, table: Table) -> str:
                 missing["topic"] = "a topic/category column (the catalog maps topics)"
         texts = [c for c in cols if c.name not in used and not c.array and c.nonnull
                  and not _has(c, *_NOT_TEXT) and not c.time_kind
-                 and (c.long_text or (_has(c, *_TEXT_WORDS) and c.avg_len >= 10
-                                      and not c.numeric and len(c.counts) > 20))]
+                 and (c.long_text or (_has(c, *_TEXT_WORDS) and not _has(c, *_ID_WORDS)
+                                      and c.avg_len >= 10 and not c.numeric
+                                      and len(c.counts) > 20))]
         texts.sort(key=lambda c: (not _has(c, "subject", "title"), cols.index(c)))
         # a column repeating another (Zendesk's subject and raw_subject) once
         texts = [c for i, c in enumerate(texts)
-                 if not any(c.values == d.values for d in texts[:i])][:3]
-        if texts:
-            spec = texts[0].name if len(texts) == 1 else {"columns": [c.name for c in texts]}
-            avg = ", ".join(f"{c.name} {c.avg_len:.0f}" for c in texts)
-            fields["text"] = Guess(spec, f"free text (average length: {avg} characters)"
-                                   + ("; empty parts are skipped" if len(texts) > 1 else ""))
-            used.update(c.name for c in texts)
-        else:
-            missing["text"] = "a free-text column (description, notes, comment)"
+                 if not any(c.values == d.values for d in texts[:i])]
+        # whose words: a ticket's subject is the customer's, a survey's "Answer" too
+        names = [path.name, *[c.name for c in cols]]
+        kind = fields.get("kind")
+        ticket = bool(_hint(names, dict.fromkeys(_TICKET, ""))) or (
+            kind is not None and kind.spec == {"value": "complaint"})
+        survey = bool(unpivot or signals or _hint(names, dict.fromkeys(_SURVEY, "")))
+        by_role: dict[str, list[tuple[Column, str]]] = {}
+        for c in texts:
+            role, why = _whose_words(c, ticket, survey)
+            if len(by_role.setdefault(role, [])) < 3:
+                by_role[role].append((c, why))
+        for role, found in by_role.items():
+            spec = (found[0][0].name if len(found) == 1
+                    else {"columns": [c.name for c, _ in found]})
+            avg = ", ".join(f"{c.name} {c.avg_len:.0f}" for c, _ in found)
+            why = f"free text (average length: {avg} characters)" + (
+                "; empty parts are skipped" if len(found) > 1 else "")
+            whose = "; ".join(w if len(found) == 1 else f"{c.name}: {w}" for c, w in found if w)
+            fields[role] = Guess(spec, f"{whose}; {why}" if whose else why)
+            if role == "text":
+                fields[role].extra.append(_AUTHOR_UNKNOWN)
+            used.update(c.name for c, _ in found)
+        texts = [c for found in by_role.values() for c, _ in found]
+        if not texts:
+            missing["text"] = ("a free-text column (description, notes, comment); the "
+                               "customer's own words go to customer_text, staff's to agent_text")
         lang_col = next((c for c in cols if c.name not in used and _categorical(c)
                          and _has(c, "language", "lang", "locale")), None)
         if lang_col is not None:
@@ -2107,12 +2276,13 @@ def _write(path: Path, data_dir: Path, table: Table) -> str:
             missing["currency"] = "a currency column, or a constant ({value: GBP})"
 
     return _render(path, data_dir, table, target, fields, missing, unpivot, extra_top, used,
-                   formats_by_field, rows_text)
+                   formats_by_field, rows_text, signals)
 
 
 def _render(path: Path, data_dir: Path, table: Table, target: str, fields: dict[str, Guess],
             missing: dict[str, str], unpivot: dict[str, Any] | None, extra_top: list[str],
-            used: set[str], formats_by_field: dict[str, list[str]], rows_text: str) -> str:
+            used: set[str], formats_by_field: dict[str, list[str]], rows_text: str,
+            signals: list[tuple[str, dict, str, list[str]]]) -> str:
     out = _Out()
     slug = _source_name(path)
     out.comment(f"Draft mapping for {path.name}, from {rows_text} "
@@ -2178,7 +2348,8 @@ def _render(path: Path, data_dir: Path, table: Table, target: str, fields: dict[
     out.add("fields:")
     order = ("interaction_id", "order_id", "customer_id", "occurred_at", "ordered_at",
              "channel", "kind", "topic", "promised_by", "promise_kept", "resolved_at", "status",
-             "rating", "agent_id", "text", "language", "amount", "currency")
+             "rating", "agent_id", "customer_text", "agent_text", "text", "language", "amount",
+             "currency")
     for name in order:
         if name in fields:
             g = fields[name]
@@ -2204,6 +2375,13 @@ def _render(path: Path, data_dir: Path, table: Table, target: str, fields: dict[
         out.item("value_to", "rating", indent=2)
         out.item("name_to", "topic", indent=2)
         out.item("value", unpivot["value"], indent=2)
+    if signals:
+        out.add("signals:", "columns that are a signal of their own: each answer exceeds, "
+                            "meets or falls short (FORMAT.md, Declared signals)")
+        for name, spec, why, notes in signals:
+            out.item(name, spec, why, indent=2)
+            for line in notes:
+                out.comment(line, 2)
     rest = [c.name for c in table.columns if c.name not in used]
     for line in extra_top:
         out.comment(line)

@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="first day of the report period (default: last complete quarter)")
     common.add_argument("--to", dest="period_to", metavar="YYYY-MM-DD",
                         help="last day of the report period")
-    common.add_argument("--lang", default="en", help="report language: en, ms (default: en)")
+    common.add_argument("--lang", default="en", help="report language: en, ms, id, nl (default en)")
     common.add_argument("--now", help="the run's clock, ISO time (default: now); time stamps "
                                       "after it are quarantined and it dates the report")
     common.add_argument("--memory-limit", default="2GB",

@@ -474,11 +474,10 @@ def test_work_plan_csv_neutralises_names_from_the_catalog(warehouse, tmp_path):
 
     shutil.copytree(paths.REFERENCE, ref)
     tp = ref / "touchpoints.yaml"
+    text = tp.read_text(encoding="utf-8")
+    assert text.count("name: {en: Delivery,") == 1
     tp.write_text(
-        tp.read_text(encoding="utf-8").replace(
-            "name: {en: Delivery, ms: Penghantaran}",
-            "name: {en: \"=HYPERLINK('http://x')\", ms: Penghantaran}",
-        ),
+        text.replace("name: {en: Delivery,", "name: {en: \"=HYPERLINK('http://x')\","),
         encoding="utf-8",
     )
     cfg = RunConfig(now=NOW, reports_dir=tmp_path / "out", reference_dir=ref)
@@ -626,7 +625,8 @@ def test_unknown_placeholder_and_unknown_language(tmp_path):
     ms.write_text(ms.read_text(encoding="utf-8").replace("{reason_share}", "{share}"), "utf-8")
     with pytest.raises(UserError, match=r"ms.yaml: summary.act_first_sentence: unknown placeh"):
         load_labels(ref, "ms")
-    with pytest.raises(UserError, match=r"no labels for language 'xx' \(available: en, ms\)"):
+    with pytest.raises(UserError,
+                       match=r"no labels for language 'xx' \(available: en, id, ms, nl\)"):
         load_labels(ref, "xx")
 
 
@@ -647,23 +647,23 @@ def test_bad_playbook_names_file_and_key(tmp_path):
 
 
 def test_a_new_language_is_one_labels_file(warehouse, tmp_path):
-    """nl.yaml: Dutch words and number format; catalog texts fall back to English."""
+    """de.yaml: German words and number format; catalog texts fall back to English."""
     ref = _copy_reference(tmp_path)
     en = (ref / "labels" / "en.yaml").read_text(encoding="utf-8")
-    nl = en.replace("lang: en", "lang: nl").replace('decimal: "."', 'decimal: ","')
-    nl = nl.replace('thousands: ","', 'thousands: "."').replace(
-        "title: Touchpoint analysis", "title: Contactpuntanalyse"
+    de = en.replace("lang: en", "lang: de").replace('decimal: "."', 'decimal: ","')
+    de = de.replace('thousands: ","', 'thousands: "."').replace(
+        "title: Touchpoint analysis", "title: Kontaktpunktanalyse"
     )
-    (ref / "labels" / "nl.yaml").write_text(nl, encoding="utf-8")
-    labels = load_labels(ref, "nl")
+    (ref / "labels" / "de.yaml").write_text(de, encoding="utf-8")
+    labels = load_labels(ref, "de")
     assert labels.fmt.number(1234.5, 1) == "1.234,5"
     assert labels.fmt.pct(12.5, 1) == "12,5%"
-    cfg = RunConfig(now=NOW, reports_dir=tmp_path / "out", reference_dir=ref, lang="nl")
+    cfg = RunConfig(now=NOW, reports_dir=tmp_path / "out", reference_dir=ref, lang="de")
     result = build_report(warehouse, replace(cfg))
     text = pdf_text(result.pdf)
-    assert result.pdf.name == "touchpoint-workplan-2024-Q3-nl.pdf"
-    assert "Contactpuntanalyse work plan" in text
-    assert "Invoices and billing 30 33% 0% 67%" in text  # English catalog names, Dutch numbers
+    assert result.pdf.name == "touchpoint-workplan-2024-Q3-de.pdf"
+    assert "Kontaktpunktanalyse work plan" in text
+    assert "Invoices and billing 30 33% 0% 67%" in text  # English catalog names, German numbers
 
 
 def test_retention_section_reads_the_retention_mart_once_it_exists(warehouse, tmp_path):

@@ -23,15 +23,14 @@ from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 
 from pipeline.report.fonts import chart_text, clean  # noqa: E402
 from pipeline.report.labels import Labels  # noqa: E402
-from pipeline.report.model import (  # noqa: E402
-    KINDS,
-    OUTCOMES,
-    RETENTION_GROUPS,
-    ReportData,
-    TouchpointStats,
-)
+from pipeline.report.model import ReportData, TouchpointStats  # noqa: E402
 from pipeline.report.workplan import importance, importance_basis, importance_cut  # noqa: E402
 from pipeline.retention.curves import Curve, draw_reorder_curves  # noqa: E402
+from pipeline.vocabulary import (  # noqa: E402
+    EXPERIENCE_GROUPS,
+    OUTCOMES,
+    TOUCHPOINT_KINDS,
+)
 
 CHART_DPI = 200
 WIDTH_IN = 10.0
@@ -93,9 +92,9 @@ def matrix_order(touchpoints: list[TouchpointStats]) -> list[TouchpointStats]:
     """The matrix's rows and numbers, as the charts use them: the touchpoints with contacts in the
     period or the one before (a catalog touchpoint with none says nothing: see `silent`), by kind
     (communication, human contact, physical, unmapped), then in catalog order."""
-    rank = {k: i for i, k in enumerate(KINDS)}
+    rank = {k: i for i, k in enumerate(TOUCHPOINT_KINDS)}
     listed = [t for t in touchpoints if t.metrics.volume or t.prev_volume]
-    return sorted(listed, key=lambda t: (rank.get(t.kind, len(KINDS)), t.position))
+    return sorted(listed, key=lambda t: (rank.get(t.kind, len(TOUCHPOINT_KINDS)), t.position))
 
 
 def silent(touchpoints: list[TouchpointStats]) -> int:
@@ -139,6 +138,19 @@ def _mix_legend(ax: Any, labels: Labels) -> None:
         frameon=False,
         borderaxespad=0.2,
     )
+
+
+def _title_clear_of_legend(fig: Figure, ax: Any) -> None:
+    """Lift the title above the legend where it would run under it (a longer title or legend in
+    another language); call after tight_layout, which it repeats."""
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    title = ax.get_title(loc="left")
+    legend = ax.get_legend().get_window_extent(renderer)
+    width = ax.set_title(title, loc="left").get_window_extent(renderer)
+    if width.x1 > legend.x0 - 4:
+        ax.set_title(title, loc="left", pad=6 + legend.height * 72 / fig.dpi)
+        fig.tight_layout()
 
 
 def outcome_mix(data: ReportData, labels: Labels) -> Chart:
@@ -202,6 +214,7 @@ def outcome_mix(data: ReportData, labels: Labels) -> Chart:
     ax.set_title(title, loc="left")
     _mix_legend(ax, labels)
     fig.tight_layout()
+    _title_clear_of_legend(fig, ax)
     return Chart("outcome_mix", title, _png(fig), WIDTH_IN, height, header, rows, note)
 
 
@@ -288,7 +301,7 @@ def priority_map(data: ReportData, labels: Labels) -> Chart:
             style="italic",
         )
         corner_texts.append(corner_text)
-    for kind in KINDS:
+    for kind in TOUCHPOINT_KINDS:
         ks = [t for t in points if t.kind == kind]
         if not ks:
             continue
@@ -477,6 +490,7 @@ def monthly_trend(data: ReportData, labels: Labels) -> Chart:
     ax.set_title(title, loc="left")
     _mix_legend(ax, labels)
     fig.tight_layout()
+    _title_clear_of_legend(fig, ax)
     note = labels("charts.trend.note")
     return Chart("monthly_trend", title, _png(fig), WIDTH_IN, height, header, rows, note)
 
@@ -562,7 +576,7 @@ def reorder_curves(data: ReportData, labels: Labels) -> Chart:
     """Share of customers who have reordered, by days since their index interaction, per
     complaint experience (Kaplan-Meier, 95% bands), with the numbers at risk under the axis."""
     rows_in = data.retention or []
-    order = {g: i for i, g in enumerate(RETENTION_GROUPS)}
+    order = {g: i for i, g in enumerate(EXPERIENCE_GROUPS)}
     groups = sorted(
         (r for r in rows_in if r.curve), key=lambda r: (order.get(r.group, 99), r.group)
     )
@@ -602,7 +616,7 @@ def reorder_curves(data: ReportData, labels: Labels) -> Chart:
         at_risk,
         names,
         horizon,
-        order=RETENTION_GROUPS,
+        order=EXPERIENCE_GROUPS,
         fmt_int=labels.fmt.int,
         at_risk_label=labels("charts.reorder.at_risk"),
     )

@@ -36,8 +36,6 @@ from pipeline.report.charts import Chart, matrix_order, silent
 from pipeline.report.fonts import FONT, FONT_BOLD, FONT_ITALIC, MAX_TEXT, clean, register_fonts
 from pipeline.report.labels import Labels
 from pipeline.report.model import (
-    OUTCOMES,
-    RETENTION_GROUPS,
     Metrics,
     ReportData,
     TouchpointStats,
@@ -45,6 +43,7 @@ from pipeline.report.model import (
 )
 from pipeline.report.stats import change_mark
 from pipeline.report.workplan import expectation, finding, kpi_gap, kpi_value
+from pipeline.vocabulary import EXPERIENCE_GROUPS, OUTCOMES
 
 PARAGRAPH_TEXT = 3000  # characters; a paragraph longer than this is cut
 PAGE = landscape(A4)
@@ -435,8 +434,9 @@ class _Doc:
             ]
         )
         extra.append(("LINEABOVE", (0, r), (-1, r), 0.8, colors.black))
-        # cm of the 26.7 cm frame: headers unbroken; the change and its interval on one line
-        widths = [0.6, 3.5, 1.75, 1.7, 1.6, 2.0, 1.65, 1.5, 2.05, 2.05, 2.2, 2.1, 4.0]
+        # cm of the 26.7 cm frame: headers unbroken in every language (Dutch "Tevreden",
+        # Indonesian "Kepuasan" set the widths of theirs); the change and its interval on one line
+        widths = [0.6, 3.25, 1.75, 1.7, 1.65, 2.0, 1.65, 1.7, 2.05, 2.05, 2.2, 2.1, 4.0]
         self.add(self.table(header, rows, widths, right=range(2, 13), extra=extra))
         if any_small:
             self.add(Spacer(1, 4))
@@ -673,7 +673,7 @@ class _Doc:
             L("retention.rate"),
             L("retention.interval"),
         ]
-        order = {g: i for i, g in enumerate(RETENTION_GROUPS)}
+        order = {g: i for i, g in enumerate(EXPERIENCE_GROUPS)}
         rows = [
             [
                 L(f"retention.groups.{r.group}")

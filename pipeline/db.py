@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
+
+# The shared SQL macros: statistics (Wilson interval, counted percentile) and text normalisation.
+MACRO_FILES = (
+    Path(__file__).parent / "macros" / "stats.sql",
+    Path(__file__).parent / "touchpoints" / "macros.sql",
+)
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Every shared macro (MACRO_FILES): temporary, so each connection needs them (idempotent)."""
+    for path in MACRO_FILES:
+        # several statements, no parameters
+        con.execute(path.read_text(encoding="utf-8")).fetchall()
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | dict | None = None) -> Any:

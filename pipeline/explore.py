@@ -17,11 +17,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline import paths
-from pipeline.retention import EXPERIENCES
 from pipeline.retention.claims import GROUP_NAMES
 from pipeline.retention.curves import curves_from_rows, draw_reorder_curves
+from pipeline.vocabulary import EXPERIENCE_GROUPS, NO_CONTACT, OUTCOMES
 
-OUTCOMES = ("delighted", "satisfied", "dissatisfied", "unscored")
 OUTCOME_COLORS = {
     "delighted": "#1f4e79",
     "satisfied": "#9dc3e6",
@@ -102,7 +101,7 @@ def group_name(group: str) -> str:
 
 def in_group_order(df: pd.DataFrame, column: str = "experience") -> pd.DataFrame:
     """Rows in the report's order of complaint-experience groups (others last)."""
-    rank = {g: i for i, g in enumerate((*EXPERIENCES, "no_contact"))}
+    rank = {g: i for i, g in enumerate((*EXPERIENCE_GROUPS, NO_CONTACT))}
     return df.sort_values(column, key=lambda s: s.map(lambda g: rank.get(g, len(rank))))
 
 
@@ -186,7 +185,8 @@ def plot_reorder_curves(
     for r in at_risk.itertuples():
         risk.setdefault(r.experience, {})[int(r.day)] = int(r.at_risk)
     end = horizon or int(at_risk["day"].max())
-    draw_reorder_curves(ax, found, risk, {g: group_name(g) for g in found}, end, order=EXPERIENCES)
+    names = {g: group_name(g) for g in found}
+    draw_reorder_curves(ax, found, risk, names, end, order=EXPERIENCE_GROUPS)
     ax.set_xlabel("days since the index interaction (first complaint, or first problem/contact)")
     ax.set_ylabel("share who ordered again (%)")
     ax.legend(loc="lower right", frameon=False, fontsize=8)

@@ -12,13 +12,11 @@ import duckdb
 from pipeline.config import RunConfig, utc_now
 from pipeline.errors import UserError
 from pipeline.ingest import IngestResult, publish_batch, stage_batch, staging_area
-from pipeline.marts import build_marts
 from pipeline.outcomes import score_outcomes
 from pipeline.progress import Progress
-from pipeline.report import PeriodSegments, build_report, period_segments
+from pipeline.report import PeriodSegments, build_period_models, build_report
 from pipeline.report.export import hold_writes, remove_stale_temp_files
 from pipeline.retention import build_retention
-from pipeline.segments import build_segments
 from pipeline.touchpoints import map_touchpoints
 from pipeline.warehouse import open_warehouse
 
@@ -32,36 +30,33 @@ class RunResult:
 Stage = Callable[[duckdb.DuckDBPyConnection, RunConfig], Any]
 
 
-def _build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
-    """Segments, then the marts, for the run's period (all data when none is given)."""
-    return {"segments": build_segments(con, cfg), "marts": build_marts(con, cfg)}
-
-
 def _stages(only: tuple[str, ...]) -> list[tuple[str, Stage]]:
     """The stages after ingest that `only` asks for, in order; each builds its tables inside the
     run's transaction.
 
-    The report builds segments and marts itself, for its period and the one before (for the
-    change columns), so `marts` runs only when asked for on its own. When retention and the
-    report both run, customer_segments is built once, for the report's period, before both."""
-    shared: dict[str, PeriodSegments] = {}
+    `marts` settles the report period and builds customer segments and the marts for it (and the
+    previous period's comparison figures). Retention and the report read them, so whenever either
+    runs, `marts` runs first: every stage, run alone or together, leaves one period's segments
+    and marts, and retention's segment column agrees with customer_segments."""
+    built: dict[str, PeriodSegments] = {}
 
-    def segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
-        shared["segments"] = period_segments(con, cfg)
-        return shared["segments"]
+    def marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
+        built["marts"] = build_period_models(con, cfg)
+        return built["marts"]
 
     def retention(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
-        return build_retention(con, cfg, segments="segments" not in shared)
+        return build_retention(con, cfg, segments=False)
 
     def report(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> Any:
-        return build_report(con, cfg, shared.get("segments"))
+        return build_report(con, cfg, built["marts"])
 
+    wanted = set(only)
+    if wanted & {"retention", "report"}:
+        wanted.add("marts")
     stages: list[tuple[str, Stage]] = [
-        ("map", map_touchpoints), ("score", score_outcomes), ("marts", _build_marts)]
-    if "retention" in only and "report" in only:
-        stages.append(("segments", segments))
-    stages += [("retention", retention), ("report", report)]
-    return [(name, stage) for name, stage in stages if name in only or name == "segments"]
+        ("map", map_touchpoints), ("score", score_outcomes), ("marts", marts),
+        ("retention", retention), ("report", report)]
+    return [(name, stage) for name, stage in stages if name in wanted]
 
 
 ALL_STAGES = ("ingest", "map", "score", "retention", "report")
@@ -134,8 +129,9 @@ def _ledger(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: RunResult, s
     ing = result.ingest
     files = ing.files if ing else []
     con.execute(
-        "insert into runs values ($run, $started, $finished, $clock, 'committed', $loaded, "
-        "$skipped, $read, $staged, $quarantined, $dups)",
+        "insert into runs (run_id, started_at, finished_at, clock, files_loaded, files_skipped, "
+        "rows_read, staged, quarantined, duplicates) values ($run, $started, $finished, $clock, "
+        "$loaded, $skipped, $read, $staged, $quarantined, $dups)",
         {
             "run": cfg.run_id,
             "started": started,

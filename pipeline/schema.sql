@@ -71,7 +71,6 @@ create table if not exists runs (
     started_at   timestamp not null,
     finished_at  timestamp,
     clock        timestamp not null,
-    status       varchar not null,   -- committed
     files_loaded integer,
     files_skipped integer,
     rows_read    bigint,
@@ -79,6 +78,9 @@ create table if not exists runs (
     quarantined  bigint,
     duplicates   bigint
 );
+-- Warehouses built before 2026-12-06 kept a status that was always 'committed' (a run that did
+-- not commit leaves no row); nothing read it.
+alter table runs drop column if exists status;
 
 -- run_files: one row per file a run looked at (grain: run, file)
 create table if not exists run_files (

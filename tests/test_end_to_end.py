@@ -105,7 +105,7 @@ def test_benchmark_harness_runs(tmp_path: Path) -> None:
     """A tiny run so the harness cannot rot; no timing is asserted."""
     result = bench(3000, incremental=True, data_root=tmp_path / "data", out=tmp_path / "out",
                    increment_rows=500, profile=True)
-    assert [s.stage for s in result.stages] == ["ingest", "map", "score", "segments", "retention",
+    assert [s.stage for s in result.stages] == ["ingest", "map", "score", "marts", "retention",
                                                 "report", "commit"]
     assert result.input_rows > 3000 and result.floor_s > 0 and result.end_to_end_s > 0
     assert result.incremental["rows_read"] > 0
@@ -178,7 +178,7 @@ def test_incremental_runs_equal_a_run_from_scratch(tmp_path: Path, change: str) 
     if change == "marts_in_between":
         run(cfg("a", period_from="2026-04-01", period_to="2026-06-30"), only=("marts",))
     second = run(cfg("a")).stages
-    assert second["segments"].kept is (change == "new_day")
+    assert second["marts"].kept is (change == "new_day")
     assert second["retention"]["incremental"] is True
     run(cfg("b"))  # everything at once
     assert _derived(tmp_path / "a.duckdb") == _derived(tmp_path / "b.duckdb")

@@ -774,6 +774,26 @@ def test_a_warehouse_from_before_row_values_were_compared_is_migrated(project: P
         == [("old.csv",)]  # the warehouse's row wins; the new K4 differs, so it is a conflict
 
 
+def test_a_warehouse_whose_runs_kept_a_status_is_migrated(project: Project) -> None:
+    # before 2026-12-06 runs had a status column, always 'committed', between clock and files
+    con = duckdb.connect(str(project.warehouse))
+    con.execute("""
+        create table runs (run_id varchar primary key, started_at timestamp not null,
+            finished_at timestamp, clock timestamp not null, status varchar not null,
+            files_loaded integer, files_skipped integer, rows_read bigint, staged bigint,
+            quarantined bigint, duplicates bigint);
+        insert into runs values ('r0', timestamp '2026-03-01 00:00', timestamp '2026-03-01 00:01',
+            timestamp '2026-03-01 00:00', 'committed', 0, 0, 0, 0, 0, 0);
+    """)
+    con.close()
+    project.mapping("calls", CALLS_MAPPING)
+    project.file("calls/calls_2026-03.csv", CALLS)
+    project.run()
+    assert "status" not in [r[0] for r in project.query("describe runs")]
+    assert project.query("select run_id = 'r0', files_loaded, rows_read from runs "
+                         "order by started_at") == [(True, 0, 0), (False, 1, 4)]
+
+
 def test_prefetched_chunks_come_in_order_and_nothing_runs_after_an_error() -> None:
     import time
 

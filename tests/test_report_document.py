@@ -18,7 +18,6 @@ from pipeline.report.fonts import chart_text, clean
 from pipeline.report.gather import overall
 from pipeline.report.labels import load_labels
 from pipeline.report.model import (
-    OUTCOMES,
     ChannelSpeed,
     Coverage,
     Metrics,
@@ -36,6 +35,7 @@ from pipeline.report.model import (
 )
 from pipeline.report.playbook import load_playbook
 from pipeline.report.workplan import with_quadrants, work_plan
+from pipeline.vocabulary import OUTCOMES
 
 KINDS = ("communication", "human_contact", "physical")
 MARKUP = "<b>bold</b> & <script>alert(1)</script> &amp; <para>x</para> <font size=40>"

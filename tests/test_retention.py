@@ -525,6 +525,15 @@ def test_shipped_config_loads():
     assert rc.windows_days == (30, 90, 180) and rc.primary_window_days == 90
 
 
+def test_costs_currency_of_an_older_file_is_accepted_and_ignored(tmp_path):
+    # RETENTION_YAML still has `currency: MYR` (nothing ever read it); the same file without it
+    old = load_retention_config(reference(tmp_path / "old"))
+    new = load_retention_config(reference(tmp_path / "new", RETENTION_YAML.replace(
+        "  currency: MYR\n", "")))
+    assert old.costs == new.costs
+    assert (new.costs.acquisition_per_customer, new.costs.recovery_per_complaint) == (100, 10)
+
+
 @pytest.fixture(scope="module")
 def sample_warehouse(tmp_path_factory) -> Path:
     """A generated sample (seed 42) run through every stage, retention included."""

@@ -1,7 +1,8 @@
 """Ingest: every source mapping's files → typed canonical rows, quarantine, and the run ledger.
 
-Entry point: `ingest(con, cfg)`. Runs inside the caller's transaction; raises UserError on bad
-input and ValidationFailed when a critical expectation fails, so the caller rolls back.
+Entry points: `stage_batch(con, cfg)` inside `staging_area`, then `publish_batch` (pipeline/run.py).
+Both run inside the caller's transaction; they raise UserError on bad input and ValidationFailed
+when a critical expectation fails, so the caller rolls back.
 Conservation, per file: rows read = staged + quarantined + duplicates.
 """
 
@@ -540,12 +541,6 @@ def publish_batch(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
     _publish(con, cfg, result)
     _check_ledger(con, cfg, result)
     return result
-
-
-def ingest(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> IngestResult:
-    """Both halves, for a caller that manages no transaction (tests, notebooks)."""
-    with staging_area(con, cfg):
-        return publish_batch(con, cfg, stage_batch(con, cfg))
 
 
 def _forget_sources(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...]) -> None:

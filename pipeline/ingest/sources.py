@@ -15,6 +15,7 @@ import duckdb
 import yaml
 
 from pipeline.errors import UserError
+from pipeline.vocabulary import CHANNELS, EFFECTS, INTERACTION_KINDS, STATUSES
 
 INTERACTION_FIELDS = (
     "interaction_id",
@@ -50,23 +51,9 @@ PAST_FIELDS = {"occurred_at", "resolved_at", "ordered_at"}
 NUMBER_FIELDS = {"rating", "amount"}
 BOOLEAN_FIELDS = {"promise_kept"}
 ENUMS: dict[str, tuple[str, ...]] = {
-    "channel": (
-        "phone",
-        "email",
-        "sms",
-        "chat",
-        "web",
-        "social",
-        "in_person",
-        "letter",
-        "fax",
-        "app",
-        "referral",
-        "portal",
-        "other",
-    ),
-    "kind": ("complaint", "inquiry", "compliment", "feedback", "request"),
-    "status": ("resolved", "unresolved", "escalated", "reopened", "in_progress"),
+    "channel": CHANNELS,
+    "kind": INTERACTION_KINDS,
+    "status": STATUSES,
 }
 # Codes compared case- and space-insensitively.
 CODE_FIELDS = set(ENUMS) | {"language"} | BOOLEAN_FIELDS
@@ -161,7 +148,6 @@ UNPIVOT_KEYS = {"columns", "value_to", "name_to", "value"}
 # meets, 0-6 falls short), ces (1-7 effort, 1 = very low: 1-2 exceeds, 3-4 meets, 5-7 falls
 # short), flag (1/true/yes meets, like a first-contact resolution; 0/false/no falls short).
 SIGNAL_KEYS = {"column", "map", "scale", "default", "verdict"}
-SIGNAL_EFFECTS = ("exceeds", "meets", "falls_short")
 SIGNAL_SCALES = ("nps", "ces", "flag")
 # nps and ces are the customer's own answer: their verdict (see interaction_outcomes.sql)
 SIGNAL_VERDICTS = ("customer", "handling")
@@ -575,19 +561,19 @@ def _signals(path: Path, target: str, raw: Any) -> tuple[SignalSpec, ...]:
             if not isinstance(m, dict) or not m:
                 raise _fail(path, f"{key}.map", "must map raw values to exceeds, meets or "
                             "falls_short")
-            bad = [v for v in m.values() if v not in SIGNAL_EFFECTS]
+            bad = [v for v in m.values() if v not in EFFECTS]
             if bad:
                 raise _fail(path, f"{key}.map", f"'{bad[0]}' is not one of "
-                            f"{', '.join(SIGNAL_EFFECTS)}")
+                            f"{', '.join(EFFECTS)}")
             value_map = {str(k).strip().lower(): str(v) for k, v in m.items()}
         scale = spec.get("scale")
         if "scale" in spec and scale not in SIGNAL_SCALES:
             raise _fail(path, f"{key}.scale", f"'{scale}' is not one of "
                         f"{', '.join(SIGNAL_SCALES)} (or give a map)")
         default = spec.get("default")
-        if default is not None and default not in SIGNAL_EFFECTS:
+        if default is not None and default not in EFFECTS:
             raise _fail(path, f"{key}.default", f"'{default}' is not one of "
-                        f"{', '.join(SIGNAL_EFFECTS)}")
+                        f"{', '.join(EFFECTS)}")
         verdict = spec.get("verdict", "customer" if scale in ("nps", "ces") else "handling")
         if verdict not in SIGNAL_VERDICTS:
             raise _fail(path, f"{key}.verdict", f"'{verdict}' is not one of "

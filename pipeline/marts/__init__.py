@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from pipeline.config import RunConfig
+from pipeline.db import install_macros
 from pipeline.segments import period_bound
 from pipeline.touchpoints import forget_fingerprint, run_sql
 
@@ -59,6 +60,7 @@ def build_marts(
         "previous_to": period_bound("previous_to", previous[1], end=True) if previous else None,
     }
     forget_fingerprint(con, "report")  # the report's kept inputs are being replaced
+    install_macros(con)  # int_period_metrics' counted_percentile (macros/stats.sql)
     run_sql(con, _SQL, "int_interaction_facts", params)
     for table in _INTERMEDIATE[1:] + MARTS:
         run_sql(con, _SQL, table)

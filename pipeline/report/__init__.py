@@ -89,7 +89,8 @@ class PeriodSegments:
 # What the report builds before it reads (kept between runs), and what they are built from.
 _KEPT = ("customer_segments", "int_customer_windows", "int_interaction_facts",
          "int_period_metrics", "int_mart_metrics", "int_mart_reasons", *MARTS)
-_BUILT_FROM = (Path(__file__).parents[1] / "segments", Path(__file__).parents[1] / "marts")
+# the macros (macros/stats.sql) too: int_period_metrics' percentiles use them
+_BUILT_FROM = tuple(Path(__file__).parents[1] / d for d in ("segments", "marts", "macros"))
 
 
 def period_segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
@@ -125,7 +126,7 @@ def period_segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSeg
 def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, cfg: RunConfig, periods: list[Period],
                         windows: list[tuple]) -> str:
     """The settings the kept tables are built from: periods, windows, the SQL of segments and
-    marts, every reference file, and what map and score were built from."""
+    marts and their macros, every reference file, and what map and score were built from."""
     upstream = upstream_fingerprints(con)
     files = [(f.name, f.read_bytes().hex()) for d in _BUILT_FROM for f in sorted(d.glob("*.sql"))]
     reference = [(str(f.relative_to(cfg.reference_dir)), f.read_bytes().hex())
@@ -152,13 +153,26 @@ def _inputs_unchanged(con: duckdb.DuckDBPyConnection, cfg: RunConfig, fingerprin
     return row["changed"] == 0
 
 
+def build_period_models(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
+    """Settle the report period once and build what retention and the report read for it:
+    customer_segments over its window (the previous window counted in the same pass), the facts
+    and every mart, for the period and the one before. Kept as they are when nothing they are
+    built from changed (period_segments). The `marts` stage; the report and retention run it
+    first, so every stage leaves segments and marts of one period."""
+    segments = period_segments(con, cfg)
+    if segments.period is not None and not segments.kept:
+        _build_marts(con, cfg, segments.period, segments.previous)
+        record_fingerprint(con, "report", segments.fingerprint, run_id=cfg.run_id)
+    return segments
+
+
 def build_report(
     con: duckdb.DuckDBPyConnection, cfg: RunConfig, segments: PeriodSegments | None = None
 ) -> ReportResult:
-    """Build marts for the report period, then write the PDF and its siblings (see module doc).
+    """Write the PDF and its siblings (see module doc) from the period's segments and marts.
 
-    `segments`: what period_segments returned earlier in the same transaction (customer_segments
-    already built for the period); without it the report builds them."""
+    `segments`: what build_period_models returned earlier in the same transaction; without it
+    the report builds them first."""
     labels = load_labels(cfg.reference_dir, cfg.lang)
     ref = load_reference(cfg.reference_dir)
     playbook = load_playbook(cfg.reference_dir, tuple(t.id for t in ref.catalog.touchpoints))
@@ -168,7 +182,7 @@ def build_report(
                 f"the report needs table {table!r}: run every stage (python -m pipeline run)"
             )
     if segments is None:
-        segments = period_segments(con, cfg)
+        segments = build_period_models(con, cfg)
     data = report_data(con, cfg, labels, playbook, segments)
     return write_report(con, data, labels, cfg.reports_dir)
 
@@ -254,8 +268,8 @@ def report_data(
     playbook: Playbook,
     segments: PeriodSegments,
 ) -> ReportData:
-    """Everything the document shows, read from marts built for the period of `segments` (and
-    the previous one); customer_segments is already built for it."""
+    """Everything the document shows, read from the marts build_period_models built for the
+    period of `segments` (and the previous one)."""
     period, previous, prev_segs = segments.period, segments.previous, segments.previous_segments
     report_date = cfg.now.date()
     rule = rule_numbers(playbook)
@@ -280,9 +294,6 @@ def report_data(
         )
     prev_tps = None
     prev_months: list = []
-    if not segments.kept:
-        _build_marts(con, cfg, period, previous)
-        record_fingerprint(con, "report", segments.fingerprint, run_id=cfg.run_id)
     if previous is not None:
         prev_tps, prev_months = gather.previous_snapshot(con)
 

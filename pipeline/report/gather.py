@@ -12,8 +12,8 @@ from typing import Any
 
 import duckdb
 
+from pipeline.db import install_macros
 from pipeline.report.model import (
-    OUTCOMES,
     ChannelSpeed,
     Coverage,
     FailedExpectation,
@@ -28,6 +28,7 @@ from pipeline.report.model import (
     SourceQuality,
     TouchpointStats,
 )
+from pipeline.vocabulary import OUTCOMES
 
 _SQL = Path(__file__).parent
 
@@ -100,6 +101,7 @@ def overall(touchpoints: list[TouchpointStats]) -> Metrics:
 def expected_hours(con: duckdb.DuckDBPyConnection) -> None:
     """Build report_expected (temporary; touchpoints() and channels() read it) for the period's
     facts; drop it with drop_expected_hours()."""
+    install_macros(con)  # counted_percentile (macros/stats.sql)
     query(con, "report_expected")
 
 

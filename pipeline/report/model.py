@@ -12,18 +12,7 @@ from datetime import date, timedelta
 
 from pipeline.report.stats import net_delight_change, wilson
 
-OUTCOMES = ("delighted", "satisfied", "dissatisfied", "unscored")
-KINDS = ("communication", "human_contact", "physical")
-QUADRANTS = ("concentrate_here", "keep_up", "low_priority", "possible_overkill")
 PRIORITIES = ("P1", "P2", "P3")
-# Complaint-experience groups of the retention section, in print order.
-RETENTION_GROUPS = (
-    "never_complained",
-    "complaint_delighted",
-    "complaint_satisfied",
-    "complaint_dissatisfied",
-    "unresolved",
-)
 
 
 @dataclass(frozen=True)
@@ -241,7 +230,7 @@ class SegmentCount:
 class RetentionRow:
     """Reorder rate by complaint experience; filled by the retention stage (mart_retention)."""
 
-    group: str  # one of RETENTION_GROUPS
+    group: str  # one of vocabulary.EXPERIENCE_GROUPS
     customers: int
     reordered: int
     rate_pct: float | None

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import UserError
-from pipeline.reference import SEGMENTS, TOUCHPOINT_KINDS
 from pipeline.report.labels import _load_yaml, _show
 from pipeline.report.model import PRIORITIES
+from pipeline.vocabulary import INTERACTION_KINDS, SEGMENTS, TOUCHPOINT_KINDS
+from pipeline.vocabulary import TEXT_LANGUAGES as REQUIRED_LANGUAGES
 
 PLAYBOOK_FILE = "playbook.yaml"
-REQUIRED_LANGUAGES = ("en", "ms")
 # KPI -> the figure of TouchpointStats it is measured by (see workplan.kpi_current).
 KPIS = (
     "promise_kept",
@@ -182,7 +182,6 @@ def _reasons(r: _Reader, key: str, value: Any) -> tuple[str, ...]:
     """Reason patterns, each naming a code the scorer gives (or, with a trailing *, the start of
     one): a misspelt code would silently never match."""
     from pipeline.outcomes import REASON_CODES
-    from pipeline.reference import INTERACTION_KINDS
 
     exact = {c for c in REASON_CODES if "<" not in c} | {f"kind_{k}" for k in INTERACTION_KINDS}
     families = {c.split("<", 1)[0] for c in REASON_CODES if "<" in c}  # discouraged_phrase:

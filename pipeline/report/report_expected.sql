@@ -11,11 +11,10 @@ expected as (
     where in_period
 ),
 
--- The median as percentile_cont / median define it (sorted values v[0..n-1], rn = (n - 1) / 2:
--- v[floor(rn)] + (v[ceil(rn)] - v[floor(rn)]) * (rn - floor(rn))), from each group's distinct
--- values and their counts: a median aggregate keeps every value in memory and cannot spill;
--- counting values spills. Hours have 4 decimals, so the median is exact at 5 (rounded there).
--- A group whose contacts have no expected hours keeps its row, with no median.
+-- The median as percentile_cont / median define it, from each group's distinct values and their
+-- counts (counted_percentile, macros/stats.sql): a median aggregate keeps every value in memory
+-- and cannot spill; counting values spills. Hours have 4 decimals, so the median is exact at 5
+-- (rounded there). A group whose contacts have no expected hours keeps its row, with no median.
 counted as (
     select
         grouping(touchpoint_id, channel) as grouping_id,
@@ -35,24 +34,10 @@ ranked as (
             order by expected_hours nulls last
             rows between unbounded preceding and current row
         ) as upto,
-        cast(
-            sum(case when expected_hours is not null then n else 0 end) over (
-                partition by grouping_id, touchpoint_id, channel
-            ) - 1 as double
-        ) * cast(0.5 as double) as rn
+        sum(case when expected_hours is not null then n else 0 end) over (
+            partition by grouping_id, touchpoint_id, channel
+        ) as total
     from counted
-),
-
-bounds as (
-    select
-        grouping_id,
-        touchpoint_id,
-        channel,
-        max(rn) as rn,
-        min(expected_hours) filter (where upto > floor(rn)) as lo,
-        min(expected_hours) filter (where upto > ceil(rn)) as hi
-    from ranked
-    group by grouping_id, touchpoint_id, channel
 ),
 
 grouped as (
@@ -60,8 +45,9 @@ grouped as (
         grouping_id,
         touchpoint_id,
         channel,
-        round(lo + (hi - lo) * (rn - floor(rn)), 5) as median_expected_hours
-    from bounds
+        round(counted_percentile(expected_hours, upto, total, 0.5), 5) as median_expected_hours
+    from ranked
+    group by grouping_id, touchpoint_id, channel
 ),
 
 final as (

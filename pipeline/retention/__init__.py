@@ -62,11 +62,11 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.config import RunConfig
-from pipeline.db import scalar
+from pipeline.db import install_macros, scalar
 from pipeline.errors import UserError
 from pipeline.outcomes import utc_naive
 from pipeline.retention.config import RetentionConfig, load_retention_config
-from pipeline.retention.curves import Z95, at_risk_table, curve_rows, fit_curves
+from pipeline.retention.curves import at_risk_table, curve_rows, fit_curves
 from pipeline.segments import build_segments, period_bound
 from pipeline.touchpoints import (
     load_table,
@@ -78,16 +78,6 @@ from pipeline.touchpoints import (
 )
 
 _SQL = Path(__file__).parent
-
-# Complaint-experience groups, in print order (no_contact has no reorder rate).
-EXPERIENCES = (
-    "never_complained",
-    "complaint_delighted",
-    "complaint_satisfied",
-    "complaint_dissatisfied",
-    "unresolved",
-    "complaint_unscored",
-)
 
 # The tables this stage builds, in build order.
 TABLES = (
@@ -152,6 +142,7 @@ def build_retention(
             raise UserError(
                 f"retention needs table {table!r}: run every stage (python -m pipeline run)"
             )
+    install_macros(con)  # the marts' Wilson intervals (macros/stats.sql)
     if segments:
         build_segments(con, cfg)
     end = data_end(con, cfg, rc)
@@ -185,8 +176,8 @@ def build_retention(
         },
     )
     run_sql(con, _SQL, "mart_customer_reorders")
-    run_sql(con, _SQL, "mart_retention_windows", {"z": Z95})
-    run_sql(con, _SQL, "mart_retention_groups", {"z": Z95})
+    run_sql(con, _SQL, "mart_retention_windows")
+    run_sql(con, _SQL, "mart_retention_groups")
     run_sql(con, _SQL, "mart_retention")
     run_sql(
         con,
@@ -194,7 +185,6 @@ def build_retention(
         "mart_touchpoint_retention",
         {
             "data_end": end,
-            "z": Z95,
             "window_days": primary,
             "min_customers": rc.min_customers,
             "min_effect": rc.min_effect_points,
@@ -205,7 +195,6 @@ def build_retention(
         _SQL,
         "mart_retention_claims",
         {
-            "z": Z95,
             "window_days": primary,
             "min_customers": rc.min_customers,
             "acquisition": rc.costs.acquisition_per_customer,

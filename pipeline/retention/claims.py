@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-VERDICTS = ("supported", "contradicted", "inconclusive", "not_enough_data", "no_cost_inputs")
-
 GROUP_NAMES = {
     "never_complained": "never complained",
     "complaint_delighted": "complaint handled, delighted",

@@ -31,7 +31,6 @@ _KEYS = (
 
 @dataclass(frozen=True)
 class Costs:
-    currency: str | None
     acquisition_per_customer: float | None
     recovery_per_complaint: float | None
 
@@ -69,8 +68,10 @@ def load_retention_config(reference_dir: Path) -> RetentionConfig:
             f"{primary} is not one of reorder_windows_days ({', '.join(map(str, windows))})"
         )
     kano = keys["kano"].mapping(("min_effect_points",))
+    # costs.currency: files written before 2026-12-06 have it; nothing ever read it (both amounts
+    # are in one currency, whichever), so it is still accepted and ignored
     costs = keys["costs"].mapping(
-        ("currency", "acquisition_per_customer", "recovery_per_complaint")
+        ("acquisition_per_customer", "recovery_per_complaint"), optional=("currency",)
     )
     every = int(keys["at_risk_every_days"].number(1, 3650, integer=True))
     return RetentionConfig(
@@ -84,7 +85,6 @@ def load_retention_config(reference_dir: Path) -> RetentionConfig:
         cohort_months=int(keys["cohort_months"].number(1, 120, integer=True)),
         min_effect_points=float(kano["min_effect_points"].number(0, 100)),
         costs=Costs(
-            currency=None if costs["currency"].value is None else costs["currency"].string(),
             acquisition_per_customer=_positive_or_none(costs["acquisition_per_customer"]),
             recovery_per_complaint=_positive_or_none(costs["recovery_per_complaint"]),
         ),

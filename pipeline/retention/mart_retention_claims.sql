@@ -1,14 +1,14 @@
--- mart_retention_claims: one row per claim of the guide (key: claim_id), tested on this data.
--- Every claim compares the reorder rate within the primary window ($window_days) of two groups
--- of customers followed for all of it: a (the claim's favoured group) against b. Wilson
--- intervals per rate at $z; the difference (points) with Newcombe's hybrid score interval; the
--- ratio a / b with the Katz log interval. The headline `estimate` is the difference (unit
--- points), the ratio (ratio), or for retention_cost how many times cheaper keeping a customer
--- through good complaint handling is than winning one: $acquisition x difference / $recovery
--- (times; its interval from the difference's). verdict: not_enough_data (a group under
--- $min_customers), no_cost_inputs, supported (the whole interval on the claim's side of no
--- effect: 0 points, ratio 1, 1 time), contradicted (the whole interval on the other side) or
--- inconclusive. The folklore figures are quoted as claims, never used as facts.
+-- mart_retention_claims: one row per claim of the guide (key: claim_id), tested on this data. Every
+-- claim compares the reorder rate within the primary window ($window_days) of two groups of
+-- customers followed for all of it: a (the claim's favoured group) against b. Wilson 95% intervals
+-- per rate (macros/stats.sql); the difference (points) with Newcombe's hybrid score interval; the
+-- ratio a / b with the Katz log interval. The headline `estimate` is the difference (unit points),
+-- the ratio (ratio), or for retention_cost how many times cheaper keeping a customer through good
+-- complaint handling is than winning one: $acquisition x difference / $recovery (times; its
+-- interval from the difference's). verdict: not_enough_data (a group under $min_customers),
+-- no_cost_inputs, supported (the whole interval on the claim's side of no effect: 0 points, ratio
+-- 1, 1 time), contradicted (the whole interval on the other side) or inconclusive. The folklore
+-- figures are quoted as claims, never used as facts.
 create or replace table mart_retention_claims as
 with
 
@@ -78,9 +78,7 @@ paired as (
         coalesce(b.n, 0) as customers_b,
         coalesce(b.k, 0) as reordered_b,
         case when a.n > 0 then 1.0 * a.k / a.n end as pa,
-        case when b.n > 0 then 1.0 * b.k / b.n end as pb,
-        case when a.n > 0 then $z * $z / a.n end as za,
-        case when b.n > 0 then $z * $z / b.n end as zb
+        case when b.n > 0 then 1.0 * b.k / b.n end as pb
     from claims as c
     left join pools as a
         on a.pool = c.group_a
@@ -91,14 +89,10 @@ paired as (
 wilson as (
     select
         *,
-        (pa + za / 2 - $z * sqrt(pa * (1 - pa) / customers_a + za / customers_a / 4)) / (1 + za)
-            as lo_a,
-        (pa + za / 2 + $z * sqrt(pa * (1 - pa) / customers_a + za / customers_a / 4)) / (1 + za)
-            as hi_a,
-        (pb + zb / 2 - $z * sqrt(pb * (1 - pb) / customers_b + zb / customers_b / 4)) / (1 + zb)
-            as lo_b,
-        (pb + zb / 2 + $z * sqrt(pb * (1 - pb) / customers_b + zb / customers_b / 4)) / (1 + zb)
-            as hi_b
+        wilson_low(reordered_a, customers_a) as lo_a,
+        wilson_high(reordered_a, customers_a) as hi_a,
+        wilson_low(reordered_b, customers_b) as lo_b,
+        wilson_high(reordered_b, customers_b) as hi_b
     from paired
 ),
 
@@ -112,13 +106,13 @@ effects as (
         -- Katz: log(ratio) +- z sqrt(1/ka - 1/na + 1/kb - 1/nb), both counts above 0
         case
             when reordered_a > 0 and reordered_b > 0
-                then pa / pb * exp(-$z * sqrt(
+                then pa / pb * exp(-z95() * sqrt(
                     1.0 / reordered_a - 1.0 / customers_a + 1.0 / reordered_b - 1.0 / customers_b
                 ))
         end as ratio_ci_low,
         case
             when reordered_a > 0 and reordered_b > 0
-                then pa / pb * exp($z * sqrt(
+                then pa / pb * exp(z95() * sqrt(
                     1.0 / reordered_a - 1.0 / customers_a + 1.0 / reordered_b - 1.0 / customers_b
                 ))
         end as ratio_ci_high,

@@ -2,7 +2,7 @@
 -- included (customers known only from orders: no index, so no reorder rate). Reorders in the
 -- primary window (from mart_retention_windows), spend before and after the index, and churn:
 -- churn_pct is over customers whose churn is known (active or churned, not censored), with its
--- Wilson interval at $z.
+-- Wilson 95% interval (macros/stats.sql).
 create or replace table mart_retention_groups as
 with
 
@@ -41,8 +41,7 @@ churn as (
     select
         *,
         active + churned as churn_known,
-        case when active + churned > 0 then 1.0 * churned / (active + churned) end as p,
-        case when active + churned > 0 then $z * $z / (active + churned) end as z2n
+        case when active + churned > 0 then 1.0 * churned / (active + churned) end as p
     from per_group
 ),
 
@@ -70,12 +69,8 @@ final as (
         c.never_ordered,
         c.churn_known,
         100 * c.p as churn_pct,
-        greatest(0, 100 * (c.p + c.z2n / 2
-            - $z * sqrt(c.p * (1 - c.p) / c.churn_known + c.z2n / c.churn_known / 4))
-            / (1 + c.z2n)) as churn_ci_low,
-        least(100, 100 * (c.p + c.z2n / 2
-            + $z * sqrt(c.p * (1 - c.p) / c.churn_known + c.z2n / c.churn_known / 4))
-            / (1 + c.z2n)) as churn_ci_high
+        100 * wilson_low(c.churned, c.churn_known) as churn_ci_low,
+        100 * wilson_high(c.churned, c.churn_known) as churn_ci_high
     from churn as c
     left join primary_window as w
         on w.experience = c.experience

@@ -1,15 +1,15 @@
 -- mart_touchpoint_retention: one row per touchpoint with scored contacts by known customers (key:
 -- touchpoint_id). Each customer counts once per touchpoint, at their first scored contact there
--- (delighted, satisfied or dissatisfied), when the $window_days after it had elapsed by
--- $data_end; reordered: an order within those days. Baseline: the rate after a satisfied
--- contact (expectation met). reorder_drop = satisfied - dissatisfied and reorder_lift =
--- delighted - satisfied, in points, with Newcombe's hybrid score interval built from the Wilson
--- intervals at $z; importance = drop + lift, the reorder swing between the worst and the best
--- experience there. A rate needs at least $min_customers customers, else it is null.
--- kano_class, Kano-like from behaviour: a drop "hurts" and a lift "helps" when it is at least
--- $min_effect points and its interval lies above zero. not_enough_data (drop or lift unknown);
--- indifferent (neither); must_be (failure hurts, success does not help, or hurts more by
--- $min_effect points); attractive (the reverse); performance (both, within $min_effect).
+-- (delighted, satisfied or dissatisfied), when the $window_days after it had elapsed by $data_end;
+-- reordered: an order within those days. Baseline: the rate after a satisfied contact (expectation
+-- met). reorder_drop = satisfied - dissatisfied and reorder_lift = delighted - satisfied, in
+-- points, with Newcombe's hybrid score interval built from the Wilson 95% intervals
+-- (macros/stats.sql); importance = drop + lift, the reorder swing between the worst and the best
+-- experience there. A rate needs at least $min_customers customers, else it is null. kano_class,
+-- Kano-like from behaviour: a drop "hurts" and a lift "helps" when it is at least $min_effect
+-- points and its interval lies above zero. not_enough_data (drop or lift unknown); indifferent
+-- (neither); must_be (failure hurts, success does not help, or hurts more by $min_effect points);
+-- attractive (the reverse); performance (both, within $min_effect).
 create or replace table mart_touchpoint_retention as
 with
 
@@ -30,8 +30,7 @@ per_outcome as (
         case
             when count(*) >= $min_customers
                 then 1.0 * count(*) filter (where reordered) / count(*)
-        end as p,
-        $z * $z / count(*) as z2n
+        end as p
     from followed
     group by touchpoint_id, outcome
 ),
@@ -39,8 +38,8 @@ per_outcome as (
 wilson as (
     select
         *,
-        (p + z2n / 2 - $z * sqrt(p * (1 - p) / n + z2n / n / 4)) / (1 + z2n) as lo,
-        (p + z2n / 2 + $z * sqrt(p * (1 - p) / n + z2n / n / 4)) / (1 + z2n) as hi
+        case when p is not null then wilson_low(k, n) end as lo,
+        case when p is not null then wilson_high(k, n) end as hi
     from per_outcome
 ),
 

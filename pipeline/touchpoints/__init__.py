@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.config import RunConfig
-from pipeline.db import scalar
+from pipeline.db import install_macros, scalar  # install_macros: re-exported
 from pipeline.errors import UserError
 from pipeline.reference import UNMAPPED, Catalog, Reference, load_reference
 
@@ -88,12 +88,6 @@ def load_table(
         run_sql(con, folder, table)
     finally:
         con.unregister(name)
-
-
-def install_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """The text macros of macros.sql: temporary, so each connection needs them (idempotent)."""
-    # several statements, no parameters
-    con.execute((_SQL / "macros.sql").read_text(encoding="utf-8")).fetchall()
 
 
 def install_catalog(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:

@@ -35,7 +35,7 @@ report: $(STAMP) data/sample/.complete ## Build the sample if missing, run every
 .PHONY: test
 test: $(STAMP) ## Lint and run the test suite
 	$(PY) -m ruff check pipeline tests
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 .PHONY: notebooks
 notebooks: $(STAMP) ## Run the notebooks on the warehouse (WAREHOUSE=...); results in reports/notebooks/

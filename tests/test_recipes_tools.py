@@ -215,8 +215,8 @@ def test_qualtrics_responses_with_three_header_rows(project: Project) -> None:
     # 3 (the preview) + 3 + 2 + 1 + 3 + 1 (no answer) + 3 + 2
     assert counts(result) == [(name, 18, 14, 4, 0)]
     rows = project.query("""
-        select interaction_id, customer_id, occurred_at, channel, topic, rating, customer_text, language,
-               kind
+        select interaction_id, customer_id, occurred_at, channel, topic, rating, customer_text,
+               language, kind
         from interactions order by source_row, topic""")
     t = datetime
     responses = [  # RecordedDate in Asia/Kuala_Lumpur (UTC+8)

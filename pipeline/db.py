@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 # The shared SQL macros: statistics (Wilson interval, counted percentile) and text normalisation.
 MACRO_FILES = (
     Path(__file__).parent / "macros" / "stats.sql",
-    Path(__file__).parent / "touchpoints" / "macros.sql",
+    Path(__file__).parent / "macros" / "text.sql",
 )
 
 
@@ -41,3 +42,36 @@ def quote_ident(name: str) -> str:
 def sql_literal(value: object) -> str:
     """A string literal where DuckDB takes no parameter (reader options, COPY paths)."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection, folder: Path, name: str, params: Any = None
+) -> list[dict[str, Any]]:
+    """Execute folder/name.sql (one statement) with bound parameters; return every row as a dict.
+
+    Results are always fetched in full: DuckDB 2 refuses new work while one is pending.
+    """
+    cur = con.execute((folder / f"{name}.sql").read_text(encoding="utf-8"), params or {})
+    if cur.description is None:
+        return []
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    table: str,
+    schema: pa.Schema,
+    rows: list[dict[str, Any]],
+) -> None:
+    """Build reference model `table` (pipeline/models.py) over the rows, registered as
+    `_in_<table>`. `folder`: where the model lives (kept for the callers; the registry knows)."""
+    from pipeline import models
+
+    name = f"_in_{table}"
+    con.register(name, pa.Table.from_pylist(rows, schema=schema))
+    try:
+        models.build(con, table)
+    finally:
+        con.unregister(name)

@@ -13,10 +13,15 @@ from pipeline.config import RunConfig, utc_now
 from pipeline.errors import UserError
 from pipeline.ingest import IngestResult, publish_batch, stage_batch, staging_area
 from pipeline.outcomes import score_outcomes
+from pipeline.outcomes.sentiment import load_sentiment_reference
 from pipeline.progress import Progress
+from pipeline.reference import load_reference
 from pipeline.report import PeriodSegments, build_period_models, build_report
 from pipeline.report.export import hold_writes, remove_stale_temp_files
+from pipeline.report.labels import load_labels
+from pipeline.report.playbook import load_playbook
 from pipeline.retention import build_retention
+from pipeline.retention.config import load_retention_config
 from pipeline.touchpoints import map_touchpoints
 from pipeline.warehouse import open_warehouse
 
@@ -75,6 +80,7 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
     """
     notify = observer or (lambda name, event: None)
     only = only or ALL_STAGES
+    check_reference(cfg, only)
     result = RunResult()
     with (open_warehouse(cfg.warehouse, cfg.memory_limit) as opened,
           _staging(opened, cfg, "ingest" in only)):
@@ -119,6 +125,21 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
                 f"the run committed, but its report files could not be moved into place "
                 f"({exc}); run `python -m pipeline report` again") from None
     return result
+
+
+def check_reference(cfg: RunConfig, only: tuple[str, ...]) -> None:
+    """Read and check every reference file the asked-for stages will read, before the warehouse
+    is opened: a typo in the playbook fails in a second, not after ingest, map and score."""
+    after_ingest = set(only) - {"ingest"}
+    if not after_ingest:
+        return
+    ref = load_reference(cfg.reference_dir)
+    load_sentiment_reference(cfg.reference_dir)
+    if after_ingest & {"retention", "report"}:
+        load_retention_config(cfg.reference_dir)
+    if "report" in after_ingest:
+        load_labels(cfg.reference_dir, cfg.lang)
+        load_playbook(cfg.reference_dir, tuple(t.id for t in ref.catalog.touchpoints))
 
 
 def _staging(con: duckdb.DuckDBPyConnection, cfg: RunConfig, ingesting: bool):

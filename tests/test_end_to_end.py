@@ -122,20 +122,21 @@ def test_benchmark_harness_runs(tmp_path: Path) -> None:
 
 # --- incremental runs ---------------------------------------------------------------------------
 
-# Every table the stages after score build, kept between runs or rebuilt.
-_DERIVED = ("customer_segments", "int_customer_windows", "int_interaction_facts",
-            "int_period_metrics", "int_mart_metrics", "int_mart_reasons",
-            "int_customer_history", "int_touchpoint_firsts")
-
-
 def _derived(warehouse: Path) -> dict[str, list]:
-    from pipeline.marts import MARTS
-    from pipeline.retention import TABLES
+    """Every model the warehouse keeps (pipeline/models.py), as sorted rows; the stamps of the
+    run that mapped or scored a row (mapped_run, scored_run) left out, as they name runs."""
+    from pipeline.models import kept_models
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {t: con.execute(f"select * from {t} order by all").fetchall()
-                for t in (*_DERIVED, *MARTS, *TABLES)}
+        out = {}
+        for m in kept_models():
+            stamps = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_name = $t "
+                "and column_name in ('mapped_run', 'scored_run')", {"t": m.name}).fetchall()]
+            exclude = f" exclude ({', '.join(stamps)})" if stamps else ""
+            out[m.name] = con.execute(f"select *{exclude} from {m.name} order by all").fetchall()
+        return out
     finally:
         con.close()
 

@@ -445,12 +445,20 @@ def test_latest_md_waits_for_the_commit(p: P, capsys, monkeypatch) -> None:
     """validation/latest.md describes the last committed run, never one rolled back."""
     latest = p.out / "validation" / "latest.md"
     committed = latest.read_text(encoding="utf-8")
+
+    def run_folders() -> set[str]:
+        return {d.name for d in (p.out / "validation").iterdir() if d.is_dir()}
+
+    before = run_folders()
     _failing_commit(duckdb.IOException("Could not write: No space left on device"))(
         p, monkeypatch)
     assert main(p.args()) == 2
     assert latest.read_text(encoding="utf-8") == committed
+    # nor does the rolled-back run leave a folder of evidence (a critical failure would)
+    assert run_folders() == before
     assert not list((p.out / "validation").glob(".*.tmp"))
     monkeypatch.undo()
     assert main(p.args(*(), **{})) == 0
     assert latest.read_text(encoding="utf-8") != committed  # the new run's, once committed
+    assert len(run_folders() - before) == 1
 

@@ -568,17 +568,16 @@ def test_sample_hidden_truth(sample_warehouse):
 def test_report_reads_the_touchpoint_behaviour(sample_warehouse, tmp_path):
     """gather sets reorder_drop (when its interval is above zero), lift, importance and class;
     the priority map then uses the behaviour-derived importance."""
-    from pipeline.marts import _SQL as MARTS_SQL
+    from pipeline import models
     from pipeline.report import gather
     from pipeline.report.workplan import importance_basis
-    from pipeline.touchpoints import run_sql
 
     shutil.copy(sample_warehouse, tmp_path / "w.duckdb")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
         # the report's facts (all data, no previous period), then what touchpoints() reads from
         # them
-        run_sql(con, MARTS_SQL, "int_interaction_facts", {
+        models.build(con, "int_interaction_facts", {
             "period_from": None, "period_to": None, "previous_from": None, "previous_to": None})
         gather.expected_hours(con)
         tps = gather.touchpoints(con, "en", None)

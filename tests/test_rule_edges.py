@@ -182,7 +182,7 @@ def test_a_reorder_drop_at_the_p1_threshold_is_p1(drop, expected):
 
 def _facts(con: duckdb.DuckDBPyConnection, segments: list[str]) -> None:
     """int_interaction_facts with one dissatisfied contact per segment given, each with one
-    reason, speed_missed, at delivery (only the columns report/reasons.sql reads)."""
+    reason, speed_missed, at delivery (only the columns report/queries/reasons.sql reads)."""
     con.execute("""
         create table int_interaction_facts (touchpoint_id varchar, source varchar,
             interaction_id varchar, segment varchar, deciding_reasons varchar[],
@@ -206,9 +206,10 @@ def _facts(con: duckdb.DuckDBPyConnection, segments: list[str]) -> None:
     (["active_hater"] * 3 + ["extreme_critic", "other"], ("active_hater", 3)),
 ])  # fmt: skip
 def test_a_reasons_segment_holds_at_least_the_playbook_share(segments, expected):
-    """The segment behind a reason (report/reasons.sql: top segment's contacts >= segment_share x
-    the reason's, shipped 0.4; both the segment and its count) guards against `>=` becoming `>`
-    in either comparison. 2 of 5 contacts is exactly 0.4: the segment and its 2 contacts."""
+    """The segment behind a reason (report/queries/reasons.sql: top segment's contacts >=
+    segment_share x the reason's, shipped 0.4; both the segment and its count) guards against `>=`
+    becoming `>` in either comparison. 2 of 5 contacts is exactly 0.4: the segment and its 2
+    contacts."""
     share = load_playbook(paths.REFERENCE).selection.segment_share
     assert share == 0.4
     con = duckdb.connect()

@@ -88,3 +88,36 @@ def test_each_stage_alone_leaves_segments_and_marts_of_one_period(warehouse, sta
     _check(path)
     if stage in ("retention", "report"):
         assert "marts" in result.stages  # run first, for the same period
+
+
+def test_a_reference_typo_fails_before_anything_is_read(tmp_path) -> None:
+    """Every reference file the stages read is checked before the warehouse is opened: a bad
+    playbook stops the run before ingest, not after ingest, map, score and retention."""
+    import shutil
+
+    from test_ingest import Project
+
+    from pipeline import paths
+    from pipeline.errors import UserError
+
+    project = Project(tmp_path)
+    project.mapping("desk", """
+        source: desk
+        files: desk/*.csv
+        format: csv
+        fields:
+          interaction_id: id
+          occurred_at: opened
+          channel: {value: email}
+          kind: {value: complaint}
+    """)
+    project.file("desk/a.csv", "id,opened\n1,2024-03-01\n")
+    ref = tmp_path / "reference"
+    shutil.copytree(paths.REFERENCE, ref, ignore=shutil.ignore_patterns("sources"))
+    playbook = ref / "playbook.yaml"
+    playbook.write_text(playbook.read_text(encoding="utf-8").replace(
+        "kpi: csat", "kpi: csatt", 1), encoding="utf-8")
+    with pytest.raises(UserError, match="playbook.yaml"):
+        run(project.config(reference_dir=ref))
+    # the warehouse was never opened, so never created
+    assert not project.warehouse.exists()

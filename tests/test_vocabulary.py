@@ -224,7 +224,7 @@ def test_scoring_sql_yields_exactly_the_outcomes_and_causes():
 @pytest.mark.parametrize(
     "rel, column, values",
     [
-        ("outcomes/summary.sql", "outcome", V.OUTCOMES),
+        ("outcomes/queries/summary.sql", "outcome", V.OUTCOMES),
         ("marts/int_period_metrics.sql", "outcome", V.OUTCOMES),
         ("retention/mart_touchpoint_retention.sql", "outcome", SCORED),
         ("segments/int_customer_windows.sql", "outcome", V.OUTCOMES),

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from pipeline import models
 from pipeline.config import RunConfig
 from pipeline.db import quote_ident, rows, scalar, sql_literal
 from pipeline.errors import UserError
@@ -33,7 +34,6 @@ from pipeline.ingest.stage import choose_formats, staging_sql
 from pipeline.ingest.validate import validate_batch, warm_up
 from pipeline.progress import Progress
 
-SQL_DIR = Path(__file__).parent
 TARGETS = ("interactions", "orders")
 UNPIVOT_KEY = "_unpivot_key"  # an unpivoted row's key: the raw key column, '/', the topic
 
@@ -405,13 +405,24 @@ def _classify(con: duckdb.DuckDBPyConnection, target: str, reloaded: tuple[str, 
     The warehouse rows of `reloaded` sources are left out: the run replaces them."""
     key = KEY_FIELD[target]
     cols = ", ".join(TARGET_FIELDS[target])
-    fields = TARGET_FIELDS[target]
-    existing = (f"(select * from {target} where not list_contains($reloaded, source))"
-                if reloaded else target)
-    sql = (SQL_DIR / "classify_batch.sql").read_text(encoding="utf-8").format(
-        target=target, key=key, t_cols=", ".join(f"t.{c}" for c in fields),
-        b_cols=", ".join(f"b.{c}" for c in fields), existing=existing)
-    con.execute(sql, {"reloaded": list(reloaded)} if reloaded else None)
+    # the model batch_fate reads the target's batch and table under the same names for every
+    # target: the key field as record_id, the canonical fields as one row value
+    con.execute(f"""
+        create or replace temp view batch_records as
+        select rowid as _rid, source, {key} as record_id, _file_seq, source_row, _reasons,
+               row({cols}) as record_values
+        from stage.batch_{target}
+    """)
+    con.execute(f"""
+        create or replace temp view warehouse_records as
+        select source, {key} as record_id, row({cols}) as record_values from {target}
+    """)
+    models.build(con, "batch_fate", {"reloaded": list(reloaded)})
+    # each target keeps its own (the classified view below reads it later in the run)
+    con.execute(f"drop table if exists batch_{target}_fate")
+    con.execute(f"alter table batch_fate rename to batch_{target}_fate")
+    con.execute("drop view batch_records")
+    con.execute("drop view warehouse_records")
     # Every batch row with its fate, without copying the batch: the fate table is tiny.
     con.execute(f"""
         create or replace temp view batch_{target}_classified as

@@ -583,8 +583,22 @@ def _record(con: duckdb.DuckDBPyConnection, cfg: RunConfig, outcomes: list[Outco
                 o.mostly,
             ],
         )
+    from pipeline.report.export import write_bytes
+
+    # A run that stops here (a critical failure, an expectation that could not run) keeps its
+    # evidence in its own folder at once, on purpose: nothing else of it survives. Every other
+    # run's evidence is held with the report's files, moved into place only once the warehouse
+    # commits, so no file describes a run that was rolled back.
+    stops = any(o.raised or (not o.success and o.severity == "critical") for o in outcomes)
+
+    def put(path: Path, text: str) -> None:
+        if stops:
+            _write(path, text)
+        else:
+            write_bytes(path, text.encode("utf-8"))
+
     run_dir = _run_dir(cfg)
-    _write(
+    put(
         run_dir / "validation.json",
         json.dumps([o.__dict__ for o in outcomes], indent=2, default=str),
     )
@@ -603,11 +617,8 @@ def _record(con: duckdb.DuckDBPyConnection, cfg: RunConfig, outcomes: list[Outco
             f" | {observed} |"
         )
     text = "\n".join(lines) + "\n"
-    _write(run_dir / "validation.md", text)
-    # Held with the report's files: moved into place only once the warehouse commits, so it
-    # never describes a run that was rolled back (the run's own folder keeps its result).
-    from pipeline.report.export import write_bytes
-
+    put(run_dir / "validation.md", text)
+    # always held: latest.md describes the last run that committed
     write_bytes(cfg.reports_dir / "validation" / "latest.md", text.encode("utf-8"))
 
 

@@ -3,9 +3,11 @@
 Builds `int_interaction_facts` (one narrow row per interaction in the report period, and in the
 period before when one is given, so both come from one join), `int_period_metrics` (every grain
 of both periods at once, each metric defined once), then `int_mart_metrics` and
-`int_mart_reasons` for the report period, then one table per mart named in MARTS. Runs after map,
-score and segments. The intermediate tables stay in the warehouse: the report reads them, and a
-run that changes nothing in its periods reuses them all (pipeline.report.period_segments).
+`int_mart_reasons` for the report period, then one table per mart named in MARTS: each a model
+of pipeline/models.py, one select in its SQL file here (read-only queries are in queries/). Runs
+after map, score and segments. The intermediate tables stay in the warehouse: the report reads
+them, and a run that changes nothing in its periods reuses them all
+(pipeline.report.period_segments).
 """
 
 from __future__ import annotations
@@ -16,31 +18,19 @@ from typing import Any
 
 import duckdb
 
+from pipeline import models
 from pipeline.config import RunConfig
-from pipeline.db import install_macros
+from pipeline.db import install_macros, run_sql
+from pipeline.incremental import forget_fingerprint
 from pipeline.segments import period_bound
-from pipeline.touchpoints import forget_fingerprint, run_sql
 
-_SQL = Path(__file__).parent
+_QUERIES = Path(__file__).parent / "queries"  # the terminal table; the models are in the registry
 
-# The tables the runner exports as Parquet, one file per table, same name.
-MARTS: tuple[str, ...] = (
-    "mart_touchpoint",
-    "mart_channel",
-    "mart_segment",
-    "mart_month",
-    "mart_touchpoint_month",
-    "mart_touchpoint_reasons",
-    "mart_phrases",
-    "mart_coverage",
-)
-
-_INTERMEDIATE = (
-    "int_interaction_facts",
-    "int_period_metrics",
-    "int_mart_metrics",
-    "int_mart_reasons",
-)
+# The marts stage's models in registry (build) order: the intermediate tables, then the marts,
+# which the report exports as Parquet, one file per table, same name.
+_MODELS = tuple(m.name for m in models.MODELS if m.stage == "marts")
+_INTERMEDIATE = tuple(n for n in _MODELS if n.startswith("int_"))
+MARTS: tuple[str, ...] = tuple(n for n in _MODELS if n.startswith("mart_"))
 
 
 def build_marts(
@@ -61,9 +51,9 @@ def build_marts(
     }
     forget_fingerprint(con, "report")  # the report's kept inputs are being replaced
     install_macros(con)  # int_period_metrics' counted_percentile (macros/stats.sql)
-    run_sql(con, _SQL, "int_interaction_facts", params)
+    models.build(con, "int_interaction_facts", params)
     for table in _INTERMEDIATE[1:] + MARTS:
-        run_sql(con, _SQL, table)
+        models.build(con, table)
     return {table: _count(con, table) for table in MARTS}
 
 
@@ -78,7 +68,7 @@ def touchpoint_table(con: duckdb.DuckDBPyConnection, lang: str = "en") -> str:
                          "'mart_touchpoint' and not temporary").fetchall()[0][0]
     if not exists:  # orders only: no interaction has been loaded, so there is no mart
         return "no touchpoint table: no interactions have been loaded"
-    rows = [tuple(r.values()) for r in run_sql(con, _SQL, "touchpoint_table", {"lang": lang})]
+    rows = [tuple(r.values()) for r in run_sql(con, _QUERIES, "touchpoint_table", {"lang": lang})]
     header = (
         "touchpoint",
         "kind",
@@ -102,7 +92,7 @@ def touchpoint_table(con: duckdb.DuckDBPyConnection, lang: str = "en") -> str:
         return "  ".join(left + right).rstrip()
 
     out = [line(header), "  ".join("-" * w for w in width)] + [line(r) for r in body]
-    for total in run_sql(con, _SQL, "coverage_total"):
+    for total in run_sql(con, _QUERIES, "coverage_total"):
         volume, mapped, unmapped, coverage = total.values()
         out.append(
             f"coverage: {mapped:,} of {volume:,} interactions mapped ({_pct(coverage)}%), "

@@ -1,11 +1,10 @@
 -- int_interaction_facts: one row per interaction in the report period, and in the period before
--- it when one is given (key: source, interaction_id; in_period: false for the period before), with
--- only the columns the marts and the report read: dimensions (touchpoint, channel, segment, month)
--- beside outcome and measures. segment: the customer's in customer_segments, for the report
+-- it when one is given (key: source, interaction_id). in_period: false for the period before.
+-- Only the columns the marts and the report read: dimensions (touchpoint, channel, segment,
+-- month) beside outcome and measures. segment: the customer's in customer_segments, for the report
 -- period's rows only (null before it). Period ends are inclusive; null: open. Kept in the
 -- warehouse: every mart and the report read it, and a run that changes nothing in the periods
 -- reuses it (pipeline.report.period_segments).
-create or replace table int_interaction_facts as
 with
 
 interactions as (

@@ -1,7 +1,7 @@
--- int_mart_reasons: one row per group of every mart grain in the report period and deciding reason code (key: grain,
--- its dimensions, reason), ranked by interactions (ties: by code). Deciding reasons are the codes
--- that set the outcome (the shortfalls of a dissatisfied interaction, and so on).
-create or replace table int_mart_reasons as
+-- int_mart_reasons: one row per group of every mart grain in the report period and deciding reason
+-- code (key: grain, touchpoint_id, channel, segment, month, reason), the dimensions its grain does
+-- not use null; ranked by interactions (ties: by code). Deciding reasons are the codes that set the
+-- outcome (the shortfalls of a dissatisfied interaction, and so on).
 with
 
 reasons as (

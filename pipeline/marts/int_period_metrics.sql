@@ -1,9 +1,9 @@
--- int_period_metrics: one row per period and group of every mart grain (key: in_period, grain and
--- its dimensions): grain = touchpoint | channel | segment | month | touchpoint_month; in_period:
--- false for the period before the report's (int_interaction_facts). Each metric is defined once,
--- here; the README of data/reference gives the one-line definitions. Percentages are 0-100.
+-- int_period_metrics: one row per period and group of every mart grain (key: in_period, grain,
+-- touchpoint_id, channel, segment, month), the dimensions its grain does not use null:
+-- grain = touchpoint | channel | segment | month | touchpoint_month; in_period: false for the
+-- period before the report's (int_interaction_facts). Each metric is defined once, here; the
+-- README of data/reference gives the one-line definitions. Percentages are 0-100.
 -- Kept in the warehouse: int_mart_metrics is its report period, the previous snapshot the rest.
-create or replace table int_period_metrics as
 with
 
 facts as (

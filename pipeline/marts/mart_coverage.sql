@@ -1,6 +1,5 @@
 -- mart_coverage: one row per source plus one for all sources, '(all)' (key: source): how many
 -- interactions in the period a mapping rule placed on a touchpoint.
-create or replace table mart_coverage as
 with
 
 grouped as (

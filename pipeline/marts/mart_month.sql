@@ -1,7 +1,6 @@
--- mart_month: one row per calendar month (UTC) with interactions in the period (key: month, the
--- month's first day). Metrics as in int_mart_metrics.sql; top_reasons: the 3 commonest deciding
--- reasons.
-create or replace table mart_month as
+-- mart_month: one row per calendar month (UTC) with interactions in the period (key: month), month
+-- being the month's first day. Metrics as in int_mart_metrics.sql; top_reasons: the 3 commonest
+-- deciding reasons.
 with
 
 metrics as (
@@ -17,31 +16,8 @@ top_reasons as (
 
 final as (
     select
-        m.month,
-        m.volume,
-        m.delighted,
-        m.satisfied,
-        m.dissatisfied,
-        m.unscored,
-        m.pct_delighted,
-        m.pct_satisfied,
-        m.pct_dissatisfied,
-        m.pct_unscored,
-        m.net_delight,
-        m.rated,
-        m.csat_pct,
-        m.promises,
-        m.promise_kept_pct,
-        m.resolved_timed,
-        m.median_ttr_hours,
-        m.p90_ttr_hours,
-        m.fcr_known,
-        m.fcr_pct,
-        m.repeat_known,
-        m.repeat_contact_pct,
-        m.solved,
-        m.reopen_pct,
-        m.phrase_interactions,
+        -- its dimensions and every metric, in int_mart_metrics' order
+        m.* exclude (grain, touchpoint_id, channel, segment, from_customer, from_handling),
         coalesce(r.top_reasons, []::varchar[]) as top_reasons
     from metrics as m
     left join top_reasons as r

@@ -1,7 +1,6 @@
 -- mart_phrases: one row per touchpoint, language and discouraged phrase found (key: touchpoint_id,
 -- language, phrase_id). interactions: those whose text holds the phrase; agents: distinct agents
 -- among them; pct_of_touchpoint: interactions / the touchpoint's volume in the period, 0-100.
-create or replace table mart_phrases as
 with
 
 hits as (

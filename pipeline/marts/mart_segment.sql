@@ -2,7 +2,6 @@
 -- interactions of no known customer or of customers outside the analysis window (key: segment).
 -- customers: from customer_segments; the metrics (int_mart_metrics.sql) are over the interactions
 -- of the segment's customers in the report period; top_reasons: the 3 commonest deciding reasons.
-create or replace table mart_segment as
 with
 
 segments as (
@@ -33,30 +32,22 @@ final as (
         s.segment,
         s.position,
         coalesce(c.customers, 0) as customers,
-        coalesce(m.volume, 0) as volume,
-        coalesce(m.delighted, 0) as delighted,
-        coalesce(m.satisfied, 0) as satisfied,
-        coalesce(m.dissatisfied, 0) as dissatisfied,
-        coalesce(m.unscored, 0) as unscored,
-        m.pct_delighted,
-        m.pct_satisfied,
-        m.pct_dissatisfied,
-        m.pct_unscored,
-        m.net_delight,
-        coalesce(m.rated, 0) as rated,
-        m.csat_pct,
-        coalesce(m.promises, 0) as promises,
-        m.promise_kept_pct,
-        coalesce(m.resolved_timed, 0) as resolved_timed,
-        m.median_ttr_hours,
-        m.p90_ttr_hours,
-        coalesce(m.fcr_known, 0) as fcr_known,
-        m.fcr_pct,
-        coalesce(m.repeat_known, 0) as repeat_known,
-        m.repeat_contact_pct,
-        coalesce(m.solved, 0) as solved,
-        m.reopen_pct,
-        coalesce(m.phrase_interactions, 0) as phrase_interactions,
+        -- every metric, in int_mart_metrics' order; a segment without interactions counts 0
+        m.* exclude (grain, touchpoint_id, channel, segment, month, from_customer, from_handling)
+        replace (
+            coalesce(m.volume, 0) as volume,
+            coalesce(m.delighted, 0) as delighted,
+            coalesce(m.satisfied, 0) as satisfied,
+            coalesce(m.dissatisfied, 0) as dissatisfied,
+            coalesce(m.unscored, 0) as unscored,
+            coalesce(m.rated, 0) as rated,
+            coalesce(m.promises, 0) as promises,
+            coalesce(m.resolved_timed, 0) as resolved_timed,
+            coalesce(m.fcr_known, 0) as fcr_known,
+            coalesce(m.repeat_known, 0) as repeat_known,
+            coalesce(m.solved, 0) as solved,
+            coalesce(m.phrase_interactions, 0) as phrase_interactions
+        ),
         coalesce(r.top_reasons, []::varchar[]) as top_reasons
     from segments as s
     left join customers as c

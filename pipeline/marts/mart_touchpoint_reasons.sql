@@ -1,7 +1,6 @@
 -- mart_touchpoint_reasons: one row per touchpoint and deciding reason code (key: touchpoint_id,
 -- reason): why customers leave the touchpoint delighted, satisfied or dissatisfied. effect: what
 -- the reason did to the outcome; pct_of_touchpoint: interactions / touchpoint volume, 0-100.
-create or replace table mart_touchpoint_reasons as
 with
 
 reasons as (

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipeline import models
 from pipeline.config import RunConfig
 from pipeline.outcomes.sentiment import install_sentiment_reference, load_sentiment_reference
 from pipeline.reference import Reference, Scoring, load_reference
@@ -31,6 +32,7 @@ from pipeline.touchpoints import (
 from pipeline.vocabulary import EFFECTS
 
 _SQL = Path(__file__).parent
+_QUERIES = _SQL / "queries"  # read-only queries; the models are pipeline/models.py's
 
 # Every reason code: its effect on the outcome with the shipped scoring.yaml, and where a
 # shortfall lies (`dissatisfied_cause`): `service` (the process failed), `staff_language`, or, for
@@ -159,7 +161,7 @@ def as_of(con: duckdb.DuckDBPyConnection, cfg: RunConfig, scoring: Scoring) -> d
     now = utc_naive(cfg.now)
     if scoring.as_of == "clock":
         return now
-    latest = run_sql(con, _SQL, "as_of")[0]["data_as_of"]
+    latest = run_sql(con, _QUERIES, "as_of")[0]["data_as_of"]
     return now if latest is None else min(latest, now)
 
 
@@ -178,7 +180,7 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
     if sentiment_ref is not None:
         install_sentiment_reference(con, sentiment_ref)
     at = as_of(con, cfg, s)
-    (patterns,) = run_sql(con, _SQL, "phrase_pattern")
+    (patterns,) = run_sql(con, _QUERIES, "phrase_pattern")
     kinds_by_effect = {
         e: [k for k, v in s.kind_signals.items() if v == e]
         for e in EFFECTS
@@ -222,7 +224,7 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
         incremental = False
         _score_all(con, select, params, cfg.run_id, words_setting)
     record_fingerprint(con, "score", fingerprint, at)
-    (counts,) = run_sql(con, _SQL, "summary")
+    (counts,) = run_sql(con, _QUERIES, "summary")
     return {**counts, "as_of": at, "incremental": incremental}
 
 
@@ -238,7 +240,7 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, 
     if words_setting["languages"]:
         tables += ["ref_sentiment_terms", "ref_sentiment_modifiers"]
     refs = {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
-    macros = (_SQL.parent / "touchpoints" / "macros.sql").read_text(encoding="utf-8")
+    macros = (_SQL.parent / "macros" / "text.sql").read_text(encoding="utf-8")
     words_sql = (_SQL / "customer_words_sentiment.sql").read_text(encoding="utf-8")
     doc = json.dumps([select, _STAMPED, macros, params, refs, words_sql, words_setting],
                      sort_keys=True, default=str)
@@ -258,16 +260,16 @@ def _score_all(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, An
     _words_sentiment(con, words_setting)
     con.execute(f"create or replace table interaction_outcomes as {_STAMPED.format(select)}",
                 {**params, "run_id": run_id})
-    con.execute("drop table words_sentiment")
+    con.execute("drop table customer_words_sentiment")
 
 
 def _words_sentiment(con: duckdb.DuckDBPyConnection, words_setting: dict[str, Any]) -> None:
-    """`words_sentiment`: the sentiment of the customer's own words, for the contacts in
+    """`customer_words_sentiment`: the sentiment of the customer's own words, for the contacts in
     score_input with customer_text and no rating, in the languages scoring.yaml lists (a missing
     language detected among them when customer_words.detect_language)."""
     languages = words_setting["languages"]
     if not languages:
-        con.execute("create or replace temp table words_sentiment as select '' as source, "
+        con.execute("create or replace temp table customer_words_sentiment as select '' as source, "
                     "'' as interaction_id, 0.0 as sentiment where false")
         return
     con.execute("""
@@ -289,8 +291,7 @@ def _words_sentiment(con: duckdb.DuckDBPyConnection, words_setting: dict[str, An
                 "or not list_contains(cast($languages as varchar[]), language)",
                 {"languages": languages})
     con.execute("create or replace temp view sentiment_input as select * from words_input")
-    sql = (_SQL / "customer_words_sentiment.sql").read_text(encoding="utf-8")
-    con.execute(f"create or replace temp table words_sentiment as {sql}")
+    models.build(con, "customer_words_sentiment")
     con.execute("drop view sentiment_input")
     con.execute("drop table words_input")
 
@@ -330,7 +331,7 @@ def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]
     """Recompute only the rows a new day or a later clock can change, and replace those whose
     outcome did change (stamped with this run in `scored_run`, so that later stages can tell
     which customers to revisit); False if it rebuilt everything."""
-    run_sql(con, _SQL, "score_keys", {"previous_as_of": previous,
+    models.build(con, "score_keys", {"previous_as_of": previous,
                                      "repeat_window_days": params["repeat_window_days"],
                                      "resolution_kinds": params["resolution_kinds"]})
     con.execute("""
@@ -339,7 +340,7 @@ def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]
     """)
     _words_sentiment(con, words_setting)
     con.execute(f"create or replace temp table rescored as {select}", params)
-    con.execute("drop table words_sentiment")
+    con.execute("drop table customer_words_sentiment")
     # the targets that differ from what is stored (new rows included): set difference, NULLs
     # equal; the context rows were scored without their own next contact, and are not kept
     con.execute("""

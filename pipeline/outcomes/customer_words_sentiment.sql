@@ -1,5 +1,5 @@
--- customer_words_sentiment: one row per (source, interaction_id) of `sentiment_input(source,
--- interaction_id, language, text)`, every input row kept. `sentiment`: a compound score in -1..1,
+-- customer_words_sentiment: one row per row of `sentiment_input(source, interaction_id, language,
+-- text)` (key: source, interaction_id), every input row kept. `sentiment`: a compound score in -1..1,
 -- VADER's normalisation s / sqrt(s^2 + 15) of the summed valence s; `sentiment_terms`: how many
 -- lexicon terms matched. A text with no term in its language's lexicon (or no language) has
 -- sentiment 0 and 0 terms.

@@ -7,7 +7,7 @@
 -- themselves; the other signals stay on the row as reasons. Otherwise (no rating, or
 -- any_shortfall): any shortfall -> dissatisfied; else any exceedance -> delighted; else any signal
 -- met -> satisfied; no signal -> unscored. The customer's own words (customer_text, no rating)
--- are a signal too: `words_sentiment` (built by the caller from customer_words_sentiment.sql)
+-- are a signal too: `customer_words_sentiment` (built by the caller before this select)
 -- clearly positive exceeds, clearly negative falls short; with $customer_first they decide after
 -- a rating and a declared verdict, before the handling.
 -- Time stamps are naive UTC; $as_of is the time open tickets and repeat windows are judged at.
@@ -281,7 +281,7 @@ signals as (
     from speed as s
     left join phrases_found as p
         on p.source = s.source and p.interaction_id = s.interaction_id
-    left join words_sentiment as w
+    left join customer_words_sentiment as w
         on w.source = s.source and w.interaction_id = s.interaction_id
 ),
 

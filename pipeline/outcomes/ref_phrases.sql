@@ -1,6 +1,5 @@
 -- ref_phrases: one row per discouraged-phrase variant (key: phrase_id, language, variant), from
 -- lexicon.yaml. `pattern` is what contains(tp_norm(text), pattern) looks for: whole words only.
-create or replace table ref_phrases as
 select
     phrase_id,
     language,

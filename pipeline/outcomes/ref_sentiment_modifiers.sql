@@ -1,11 +1,10 @@
--- ref_sentiment_modifiers: one row per (language, word, role) of modifiers.yaml. role: negator
+-- ref_sentiment_modifiers: one row per modifier of modifiers.yaml (key: language, word, role). role: negator
 -- (factor multiplies a term's valence), intensifier / intensifier_after (factor is added to its
 -- absolute valence), contrast / contrast_before (weight of the terms after / before the word),
 -- question_positive (weight of a positive term in a question; a weight of the language, no word:
 -- its word is empty).
 -- `word` is made as customer_words_sentiment.sql makes a text's words (tp_norm_word, a letter
 -- written 3+ times one).
-create or replace temp table ref_sentiment_modifiers as
 with normalised as (
     select
         language,

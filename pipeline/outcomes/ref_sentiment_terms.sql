@@ -1,8 +1,7 @@
--- ref_sentiment_terms: one row per (language, term) of the sentiment lexicons
+-- ref_sentiment_terms: one row per language and term of the sentiment lexicons (key: language, term)
 -- (data/reference/sentiment/<language>.tsv). `term` is made as customer_words_sentiment.sql makes
 -- a text's words (tp_norm_word, a letter written 3+ times one), so that they compare equal;
 -- spellings that end up alike ("dont", "don't") are averaged. One-letter terms are left out.
-create or replace temp table ref_sentiment_terms as
 with normalised as (
     select
         language,

@@ -5,7 +5,6 @@
 -- since); and the contact before each of those in its thread (same customer and topic, contacts
 -- that ask for a resolution, in interaction_outcomes.sql's order), whose next contact may be new.
 -- Context: the contact after each target, which its outcome is judged by.
-create or replace temp table score_keys as
 with
 
 new_rows as (

@@ -61,7 +61,7 @@ MAX_TERM_WORDS = 3
 MAX_VALENCE = 4.0
 MODIFIER_ROLES = ("negators", "intensifiers", "intensifiers_after", "contrast")
 _LANG = re.compile(r"^[a-z]{2,3}$")
-# the text normaliser (macros.sql tp_norm) in Python, for validation: apostrophes dropped, any
+# the text normaliser (macros/text.sql tp_norm) in Python, for validation: apostrophes dropped, any
 # other run of non-letters/digits one space
 _APOSTROPHES = re.compile("['`´‘’ʼ]")
 _NON_WORD = re.compile(r"[\W_]+")

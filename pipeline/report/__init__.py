@@ -29,6 +29,12 @@ import duckdb
 
 from pipeline.config import RunConfig
 from pipeline.errors import UserError
+from pipeline.incremental import (
+    record_fingerprint,
+    run_changes,
+    runs_since,
+    upstream_fingerprints,
+)
 from pipeline.marts import MARTS, build_marts
 from pipeline.reference import load_reference
 from pipeline.report import gather, privacy
@@ -46,12 +52,6 @@ from pipeline.segments import (
     previous_segments,
     segment_contacts,
     segments_from_contacts,
-)
-from pipeline.touchpoints import (
-    record_fingerprint,
-    run_changes,
-    runs_since,
-    upstream_fingerprints,
 )
 
 NO_DATA_LABEL = "no-data"

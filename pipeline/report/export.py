@@ -36,6 +36,7 @@ class HeldWrites:
         self.files: list[tuple[str, Path]] = []
         self.owner = owner or _new_owner("run")
         self.locks: dict[Path, int] = {}  # folder -> its lock file's descriptor
+        self.made: list[Path] = []  # folders made for the held files: gone again on discard
 
     def release(self) -> None:
         """After the commit: move every file into place (each move is atomic)."""
@@ -58,6 +59,14 @@ class HeldWrites:
             self.files.clear()
         finally:
             self._unlock()
+        # a rolled-back run leaves no empty folder named after it (deepest first; one holding
+        # anything else stays)
+        for folder in sorted(self.made, key=lambda f: len(f.parts), reverse=True):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        self.made.clear()
 
     def _unlock(self) -> None:
         for folder, fd in self.locks.items():
@@ -154,8 +163,11 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     The temp file is named for its owner (the run holding writes, else this one write), whose
     lock file beside it stays locked while the file may still be needed."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     held = _held
+    if held is not None:
+        missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+        held.made += [d.resolve() for d in missing]
+    path.parent.mkdir(parents=True, exist_ok=True)
     owner = held.owner if held is not None else _new_owner("write")
     folder = path.parent.resolve()
     if held is not None:

@@ -1,6 +1,6 @@
 """Read the report's figures from the warehouse: the marts as they stand, plus the ingest ledger.
 
-Each query is a .sql file beside this module, run with bound parameters. Figures are taken from
+Each query is a .sql file in queries/, run with bound parameters. Figures are taken from
 the marts unchanged (the report prints what the marts say); the overall row is summed from
 mart_touchpoint's counts, since every interaction has exactly one touchpoint.
 """
@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline import models
 from pipeline.db import install_macros
 from pipeline.report.model import (
     ChannelSpeed,
@@ -30,14 +31,14 @@ from pipeline.report.model import (
 )
 from pipeline.vocabulary import OUTCOMES
 
-_SQL = Path(__file__).parent
+_QUERIES = Path(__file__).parent / "queries"
 
 
 def query(
     con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """Run <name>.sql beside this module; every row as a dict (fully fetched, as DuckDB 2 wants)."""
-    cur = con.execute((_SQL / f"{name}.sql").read_text(encoding="utf-8"), params or {})
+    """Run queries/<name>.sql; every row as a dict (fully fetched, as DuckDB 2 wants)."""
+    cur = con.execute((_QUERIES / f"{name}.sql").read_text(encoding="utf-8"), params or {})
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
@@ -102,7 +103,7 @@ def expected_hours(con: duckdb.DuckDBPyConnection) -> None:
     """Build report_expected (temporary; touchpoints() and channels() read it) for the period's
     facts; drop it with drop_expected_hours()."""
     install_macros(con)  # counted_percentile (macros/stats.sql)
-    query(con, "report_expected")
+    models.build(con, "report_expected")
 
 
 def drop_expected_hours(con: duckdb.DuckDBPyConnection) -> None:

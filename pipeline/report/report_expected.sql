@@ -1,8 +1,8 @@
 -- report_expected: one row per touchpoint and one per channel with contacts in the period (key:
--- grain, touchpoint_id or channel): the median expected handling time of those contacts (the
--- promise, or the channel's standard when there is none). Temporary: from the period's facts,
--- read by touchpoints.sql and channels.sql, dropped after.
-create or replace temp table report_expected as
+-- grain, touchpoint_id, channel), the one of the two its grain does not use null: the median
+-- expected handling time of those contacts (the promise, or the channel's standard when there is
+-- none). Temporary: from the period's facts, read by queries/touchpoints.sql and
+-- queries/channels.sql, dropped after.
 with
 
 expected as (

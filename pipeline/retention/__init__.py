@@ -21,8 +21,9 @@ What depends only on a customer's own rows is kept between runs: `int_customer_h
 row per customer: contacts, orders, the index contact, orders before and after it),
 `mart_complaint_orders` and `int_touchpoint_firsts` (each customer's first scored contact per
 touchpoint). A run rebuilds them only for the customers a run since the last build touched
-(`retention_scope`: rows loaded, outcomes rescored, interactions mapped, or rows up to a later
-data end); a new catalog, scoring, SQL or window, or an earlier data end, rebuilds everything.
+(`retention_scope`: rows loaded, outcomes rescored, interactions mapped, rows up to a later data
+end, or a complaint whose window closed since, so that its `followed` moves on); a new catalog,
+scoring, SQL or window, or an earlier data end, rebuilds everything.
 The other tables are built from those on every run (one row per customer or fewer). The contacts
 (interactions with their outcome and touchpoint) are joined once into `int_retention_contacts`, a
 temporary table over the customers in scope, dropped within the stage.
@@ -61,23 +62,23 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipeline import models
 from pipeline.config import RunConfig
-from pipeline.db import install_macros, scalar
+from pipeline.db import install_macros, load_table, run_sql, scalar
 from pipeline.errors import UserError
+from pipeline.incremental import (
+    record_fingerprint,
+    run_changes,
+    runs_since,
+    upstream_fingerprints,
+)
 from pipeline.outcomes import utc_naive
 from pipeline.retention.config import RetentionConfig, load_retention_config
 from pipeline.retention.curves import at_risk_table, curve_rows, fit_curves
 from pipeline.segments import build_segments, period_bound
-from pipeline.touchpoints import (
-    load_table,
-    record_fingerprint,
-    run_changes,
-    run_sql,
-    runs_since,
-    upstream_fingerprints,
-)
 
-_SQL = Path(__file__).parent
+_SQL = Path(__file__).parent  # the models (pipeline/models.py lists them)
+_QUERIES = _SQL / "queries"  # read-only queries
 
 # The tables this stage builds, in build order.
 TABLES = (
@@ -154,20 +155,17 @@ def build_retention(
     primary = rc.primary_window_days
     incremental = _open_scope(con, cfg, primary, end)
     # the contacts the kept tables are built from, joined once (a temporary table)
-    run_sql(con, _SQL, "int_retention_contacts", {"data_end": end})
+    models.build(con, "int_retention_contacts", {"data_end": end})
     for table, params in (
         ("int_customer_history", {"data_end": end}),
         ("mart_complaint_orders", {"data_end": end, "window_days": primary}),
         ("int_touchpoint_firsts", {"data_end": end, "window_days": primary}),
     ):
         _keep(con, table, params, incremental)
-    if incremental:
-        run_sql(con, _SQL, "complaint_orders_followed", {"data_end": end})
     _close_scope(con)
     record_fingerprint(con, "retention", _fingerprint(con, primary), end, cfg.run_id)
-    run_sql(
+    models.build(
         con,
-        _SQL,
         "mart_customer_retention",
         {
             "data_end": end,
@@ -175,13 +173,12 @@ def build_retention(
             "churn_from": end - timedelta(days=rc.churn_days),
         },
     )
-    run_sql(con, _SQL, "mart_customer_reorders")
-    run_sql(con, _SQL, "mart_retention_windows")
-    run_sql(con, _SQL, "mart_retention_groups")
-    run_sql(con, _SQL, "mart_retention")
-    run_sql(
+    models.build(con, "mart_customer_reorders")
+    models.build(con, "mart_retention_windows")
+    models.build(con, "mart_retention_groups")
+    models.build(con, "mart_retention")
+    models.build(
         con,
-        _SQL,
         "mart_touchpoint_retention",
         {
             "data_end": end,
@@ -190,9 +187,8 @@ def build_retention(
             "min_effect": rc.min_effect_points,
         },
     )
-    run_sql(
+    models.build(
         con,
-        _SQL,
         "mart_retention_claims",
         {
             "window_days": primary,
@@ -201,11 +197,11 @@ def build_retention(
             "recovery": rc.costs.recovery_per_complaint,
         },
     )
-    run_sql(
-        con, _SQL, "mart_cohort_retention", {"data_end": end, "cohort_months": rc.cohort_months}
+    models.build(
+        con, "mart_cohort_retention", {"data_end": end, "cohort_months": rc.cohort_months}
     )
 
-    durations = run_sql(con, _SQL, "retention_durations")
+    durations = run_sql(con, _QUERIES, "retention_durations")
     ticks = list(range(0, rc.curve_days + 1, rc.at_risk_every_days))
     curves = fit_curves(durations)
     load_table(con, _SQL, "mart_retention_curves", _CURVES, curve_rows(curves, rc.curve_days))
@@ -216,7 +212,7 @@ def build_retention(
     ]
     load_table(con, _SQL, "mart_retention_at_risk", _AT_RISK, at_risk)
 
-    groups = run_sql(con, _SQL, "summary")
+    groups = run_sql(con, _QUERIES, "summary")
     claims = con.execute(
         "select claim_id, verdict from mart_retention_claims order by position"
     ).fetchall()
@@ -239,7 +235,7 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, primary_window_days: int) -> st
     """What the kept tables are built from, but the rows: their SQL, the window, and what map and
     score were built from (a new catalog or scoring rebuilds them, too)."""
     upstream = upstream_fingerprints(con)
-    sql = [(_SQL / f"{name}.sql").read_text(encoding="utf-8") for name in _KEPT_FROM]
+    sql = [models.model(name).select() for name in _KEPT_FROM]
     doc = json.dumps([sql, primary_window_days, upstream], default=str)
     return hashlib.sha256(doc.encode()).hexdigest()
 
@@ -248,9 +244,9 @@ def _open_scope(
     con: duckdb.DuckDBPyConnection, cfg: RunConfig, primary_window_days: int, end: datetime
 ) -> bool:
     """Point `retention_interactions` and `retention_orders` at the customers to (re)build: only
-    those a run since the last build touched (retention_scope.sql) when the kept tables were
-    built from the same inputs to an earlier or equal data end by a run on record, else everyone.
-    True: incremental."""
+    those a run since the last build touched, or whose complaint's window closed since
+    (retention_scope.sql), when the kept tables were built from the same inputs to an earlier or
+    equal data end by a run on record, else everyone. True: incremental."""
     scope = None
     stored = con.execute(
         "select fingerprint, as_of, run_id from stage_fingerprints where stage = 'retention'"
@@ -261,8 +257,8 @@ def _open_scope(
         runs = runs_since(con, built_by, cfg.run_id)
         if runs is not None and previous_end is not None and previous_end <= end:
             run_changes(con, runs)
-            run_sql(con, _SQL, "retention_scope",
-                    {"runs": runs, "previous_end": previous_end, "data_end": end})
+            models.build(con, "retention_scope",
+                         {"runs": runs, "previous_end": previous_end, "data_end": end})
             con.execute("drop table run_changes").fetchall()
             scope = "where customer_id in (select customer_id from retention_scope)"
             # more than half the customers: one pass over everything costs less
@@ -280,22 +276,30 @@ def _open_scope(
 def _keep(
     con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any], incremental: bool
 ) -> None:
-    """Build a kept table from its select (folder/table.sql), or on an incremental run replace
-    the rows of the customers in retention_scope."""
-    select = (_SQL / f"{table}.sql").read_text(encoding="utf-8")
+    """Build a kept table from its model, or on an incremental run replace the rows of the
+    customers in retention_scope: by key through the model's scope (models.build), or for
+    int_touchpoint_firsts, whose key may hold a null touchpoint_id, by customer here."""
+    m = models.model(table)
     if not incremental:
-        con.execute(f"create or replace table {table} as {select}", params).fetchall()
+        # a full build creates the table (models.build would only replace keys in it)
+        con.execute(f"create or replace table {table} as\n{m.select()}", params).fetchall()
+        return
+    if m.materialized == "incremental":
+        if m.scope != "retention_scope":
+            models.build(con, m.scope)  # the model's keys of the customers in retention_scope
+        models.build(con, table, params)
         return
     con.execute(
         f"delete from {table} where customer_id in (select customer_id from retention_scope)"
     ).fetchall()
-    con.execute(f"insert into {table} {select}", params).fetchall()
+    con.execute(f"insert into {table} by name\n{m.select()}", params).fetchall()
 
 
 def _close_scope(con: duckdb.DuckDBPyConnection) -> None:
     for statement in (
         "drop table if exists temp.int_retention_contacts",
         "drop table if exists temp.retention_scope",
+        "drop table if exists temp.retention_scope_complaints",
         "drop view if exists retention_interactions",
         "drop view if exists retention_orders",
     ):

@@ -1,8 +1,8 @@
 """Reorder curves: Kaplan-Meier by complaint-experience group, and how to draw them.
 
 The estimator is statsmodels' (`SurvfuncRight`), fitted on counts per group, day and event that
-SQL aggregates (retention_durations.sql), passed as frequency weights: a few hundred rows per
-group whatever the number of customers. lifelines would do the same, but it pins pandas below 3,
+SQL aggregates (queries/retention_durations.sql), passed as frequency weights: a few hundred rows
+per group whatever the number of customers. lifelines would do the same, but it pins pandas below 3,
 which this project uses. With frequency weights statsmodels reports a standard error of the
 cumulative hazard, not of the survival probability, so the intervals use Greenwood's variance
 of log S from the fit's own risk sets and event counts, on the log(-log) scale.

@@ -1,9 +1,9 @@
 -- int_customer_history: one row per customer (key: customer_id) with an order or a contact up
 -- to $data_end: their contacts and orders summed, the index contact, and the orders before and
 -- after it: everything of mart_customer_retention that depends on the customer's own rows only,
--- not on the clock. Kept between runs: an incremental run rebuilds only the customers in
--- `retention_scope` (reads int_retention_contacts and `retention_orders`, both narrowed to
--- them); the caller creates the table or replaces those customers' rows.
+-- not on the clock. Kept between runs (incremental): an incremental run replaces only the
+-- customers in `retention_scope` (reads int_retention_contacts and `retention_orders`, both
+-- narrowed to them).
 -- The index: a complaint beats a silent dissatisfied contact, which beats any contact; then the
 -- earliest (see mart_customer_retention).
 with

@@ -6,7 +6,6 @@
 -- dropped within the retention stage.
 -- `mapped`: the interaction has a row in interaction_touchpoints (touchpoint_id may still be
 -- null there); marts that need a touchpoint keep only mapped rows.
-create or replace temporary table int_retention_contacts as
 with
 
 interactions as (

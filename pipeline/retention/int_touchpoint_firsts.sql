@@ -4,8 +4,9 @@
 -- ties): when it was, its outcome, and whether the customer ordered within $window_days after
 -- it (orders up to $data_end). Kept between runs: an incremental run rebuilds only the customers
 -- in `retention_scope` (int_retention_contacts and `retention_orders` hold only theirs); the
--- caller creates the table or replaces those customers' rows. mart_touchpoint_retention keeps
--- the firsts whose window had elapsed by its $data_end.
+-- stage replaces those customers' rows (by customer, not by key: a null touchpoint_id would not
+-- match a delete by key). mart_touchpoint_retention keeps the firsts whose window had elapsed by
+-- its $data_end.
 with
 
 contacts as (

@@ -4,7 +4,6 @@
 -- months_since after it (1 = the next month), out of the cohort's customers. Only months whose
 -- last day is on or before $data_end's date are listed (later ones are not over yet); at most
 -- $cohort_months months.
-create or replace table mart_cohort_retention as
 with recursive
 
 months_since(months_since) as (

@@ -5,10 +5,10 @@
 -- Before: orders in (occurred_at - $window_days, occurred_at], the same instant counting as
 -- before; after: orders in (occurred_at, occurred_at + $window_days].
 -- Not sorted (millions of rows, and a table has no order): read it with an order by.
--- Kept between runs: an incremental run rebuilds only the complaints of the customers in
--- `retention_scope` (int_retention_contacts and `retention_orders` hold only theirs), and
--- complaint_orders_followed moves `followed` on for the others; the caller creates the table
--- or replaces those customers' rows.
+-- Kept between runs (incremental): an incremental run replaces only the complaints of the
+-- customers in `retention_scope` (int_retention_contacts and `retention_orders` hold only
+-- theirs; retention_scope_complaints lists their complaints kept so far); the scope includes the
+-- customers of the complaints whose window closed since the last build, so `followed` moves on.
 with
 
 -- contact_row: the row's number in int_retention_contacts, a compact key to group the pairs by

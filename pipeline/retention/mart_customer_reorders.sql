@@ -4,7 +4,6 @@
 -- an early reorder of a customer still inside the window is not counted either, so that every
 -- rate is over customers who all had the full window to reorder).
 -- Not sorted (millions of rows, and a table has no order): read it with an order by.
-create or replace table mart_customer_reorders as
 with
 
 customers as (

@@ -9,7 +9,6 @@
 -- segment: from customer_segments, over the run's analysis window (null outside it).
 -- Reads int_customer_history (each customer's own rows summed) and adds what depends on
 -- $data_end, the order history's start and the segments: cheap, so rebuilt on every run.
-create or replace table mart_customer_retention as
 with
 
 customers as (

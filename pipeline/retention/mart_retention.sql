@@ -2,7 +2,6 @@
 -- experience): the figures the report's retention section prints. customers: followed for the
 -- whole primary window; reordered: of those, with an order within it; reorder_pct and its Wilson
 -- 95% interval (ci_low, ci_high), 0-100. Wider columns: mart_retention_groups.
-create or replace table mart_retention as
 select
     experience,
     followed as customers,

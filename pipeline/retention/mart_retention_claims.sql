@@ -9,7 +9,6 @@
 -- no_cost_inputs, supported (the whole interval on the claim's side of no effect: 0 points, ratio
 -- 1, 1 time), contradicted (the whole interval on the other side) or inconclusive. The folklore
 -- figures are quoted as claims, never used as facts.
-create or replace table mart_retention_claims as
 with
 
 customers as (

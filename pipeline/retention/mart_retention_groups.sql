@@ -3,7 +3,6 @@
 -- primary window (from mart_retention_windows), spend before and after the index, and churn:
 -- churn_pct is over customers whose churn is known (active or churned, not censored), with its
 -- Wilson 95% interval (macros/stats.sql).
-create or replace table mart_retention_groups as
 with
 
 customers as (

@@ -2,7 +2,6 @@
 -- experience, window_days). customers: with an index interaction; followed: the window had
 -- elapsed; reordered: of those followed. reorder_pct and its Wilson 95% interval (ci_low,
 -- ci_high, 0-100; macros/stats.sql) are over the customers followed.
-create or replace table mart_retention_windows as
 with
 
 reorders as (

@@ -10,7 +10,6 @@
 -- points and its interval lies above zero. not_enough_data (drop or lift unknown); indifferent
 -- (neither); must_be (failure hurts, success does not help, or hurts more by $min_effect points);
 -- attractive (the reverse); performance (both, within $min_effect).
-create or replace table mart_touchpoint_retention as
 with
 
 -- those followed for the whole window, from each customer's first scored contact there

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipeline import models
 from pipeline.config import RunConfig
 from pipeline.errors import UserError
 from pipeline.outcomes import as_of
@@ -109,7 +110,7 @@ def segment_contacts(con: duckdb.DuckDBPyConnection, cfgs: Sequence[RunConfig]) 
     scoring = load_reference(cfgs[0].reference_dir).scoring
     windows = [analysis_window(con, cfg, scoring) for cfg in cfgs]
     span = {"window_from": min(w[0] for w in windows), "window_to": max(w[1] for w in windows)}
-    run_sql(con, _SQL, "int_segment_contacts", span)
+    models.build(con, "int_segment_contacts", span)
     yield
     con.execute("drop table int_segment_contacts").fetchall()
 
@@ -137,8 +138,8 @@ def segments_from_contacts(
     for s in ref.scoring.segments:
         for name, value in s.thresholds.items():
             params[f"{_PARAM_PREFIX[s.id]}_{name}"] = value
-    run_sql(con, _SQL, "int_customer_windows", params)
-    run_sql(con, _SQL, "customer_segments")
+    models.build(con, "int_customer_windows", params)
+    models.build(con, "customer_segments")
     per_segment = _per_segment(con, previous=False)
     result: dict[str, Any] = {
         "customers": sum(per_segment.values()),
@@ -157,5 +158,5 @@ def previous_segments(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def _per_segment(con: duckdb.DuckDBPyConnection, previous: bool) -> dict[str, int]:
-    rows = run_sql(con, _SQL, "summary", {"previous": previous})
+    rows = run_sql(con, _SQL / "queries", "summary", {"previous": previous})
     return {r["segment_id"]: int(r["customers"]) for r in rows}

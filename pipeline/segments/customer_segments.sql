@@ -1,7 +1,6 @@
 -- customer_segments: one row per customer with an interaction in the analysis window
 -- (key: customer_id), with the counts behind the segment: int_customer_windows's window (previous
 -- false), where the segment rules are, with the outcome of the customer's latest scored contact.
-create or replace table customer_segments as
 with
 
 customers as (

@@ -7,7 +7,6 @@
 -- contacts (outcome other than unscored). Window ends are inclusive. Kept in the warehouse:
 -- customer_segments and the summaries read it, and a run that changes nothing in the windows
 -- reuses it (pipeline.report.period_segments).
-create or replace table int_customer_windows as
 with
 
 -- each window's rows of int_segment_contacts (which may cover a longer span); a contact in both

@@ -3,7 +3,6 @@
 -- inclusive. A plain table, written and dropped within the run (customer_segments reads it more
 -- than once): stored compressed and paged from disk, where a temporary table of 35M rows at 50M
 -- held the memory the next statements needed.
-create or replace table int_segment_contacts as
 with
 
 window_interactions as (

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,21 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.config import RunConfig
-from pipeline.db import install_macros, scalar  # install_macros: re-exported
+
+# run_sql, load_table and the fingerprint helpers live in pipeline.db and pipeline.incremental;
+# re-exported here until every stage imports them from there
+from pipeline.db import install_macros as install_macros
+from pipeline.db import load_table, run_sql, scalar
 from pipeline.errors import UserError
+from pipeline.incremental import forget_fingerprint as forget_fingerprint
+from pipeline.incremental import record_fingerprint, stored_fingerprint
+from pipeline.incremental import run_changes as run_changes
+from pipeline.incremental import runs_since as runs_since
+from pipeline.incremental import upstream_fingerprints as upstream_fingerprints
 from pipeline.reference import UNMAPPED, Catalog, Reference, load_reference
 
 _SQL = Path(__file__).parent
+_QUERIES = _SQL / "queries"  # read-only queries; the models are pipeline/models.py's
 
 _LIST = pa.list_(pa.string())
 _REF_TABLES: dict[str, pa.Schema] = {
@@ -58,36 +67,6 @@ _REF_TABLES: dict[str, pa.Schema] = {
         ]
     ),
 }
-
-
-def run_sql(
-    con: duckdb.DuckDBPyConnection, folder: Path, name: str, params: Any = None
-) -> list[dict[str, Any]]:
-    """Execute folder/name.sql (one statement) with bound parameters; return every row as a dict.
-
-    Results are always fetched in full: DuckDB 2 refuses new work while one is pending.
-    """
-    cur = con.execute((folder / f"{name}.sql").read_text(encoding="utf-8"), params or {})
-    if cur.description is None:
-        return []
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-
-
-def load_table(
-    con: duckdb.DuckDBPyConnection,
-    folder: Path,
-    table: str,
-    schema: pa.Schema,
-    rows: list[dict[str, Any]],
-) -> None:
-    """Build `table` by running folder/table.sql over the rows, registered as `_in_<table>`."""
-    name = f"_in_{table}"
-    con.register(name, pa.Table.from_pylist(rows, schema=schema))
-    try:
-        run_sql(con, folder, table)
-    finally:
-        con.unregister(name)
 
 
 def install_catalog(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
@@ -152,7 +131,7 @@ def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
     install_catalog(con, ref.catalog)
     select = (_SQL / "interaction_touchpoints.sql").read_text(encoding="utf-8")
     fingerprint = hashlib.sha256(json.dumps(
-        [select, _STAMPED, (_SQL / "macros.sql").read_text(encoding="utf-8"),
+        [select, _STAMPED, (_SQL.parent / "macros" / "text.sql").read_text(encoding="utf-8"),
          _catalog_rows(ref.catalog)], sort_keys=True, default=str).encode()).hexdigest()
     rebuild = True
     stored = stored_fingerprint(con, "map", "interaction_touchpoints")
@@ -172,53 +151,9 @@ def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
         con.execute("create or replace table interaction_touchpoints as "
                     f"{_STAMPED.format(select)}", {"run_id": cfg.run_id})
     record_fingerprint(con, "map", fingerprint)
-    (counts,) = run_sql(con, _SQL, "summary")
+    (counts,) = run_sql(con, _QUERIES, "summary")
     n = counts["interactions"]
     return {**counts, "coverage_pct": round(100.0 * counts["mapped"] / n, 2) if n else None}
-
-
-def stored_fingerprint(con: duckdb.DuckDBPyConnection, stage: str, table: str
-                       ) -> tuple[str, datetime | None] | None:
-    """(fingerprint, as-of time) the stage's table was last built from, if the table exists."""
-    exists = con.execute("select count(*) from duckdb_tables() where table_name = ? "
-                         "and schema_name = 'main' and not temporary", [table]).fetchall()[0][0]
-    stored = con.execute("select fingerprint, as_of from stage_fingerprints where stage = ?",
-                         [stage]).fetchall()
-    return stored[0] if stored and exists else None
-
-
-def record_fingerprint(con: duckdb.DuckDBPyConnection, stage: str, fingerprint: str,
-                       as_of: datetime | None = None, run_id: str | None = None) -> None:
-    con.execute("insert or replace into stage_fingerprints (stage, fingerprint, as_of, run_id) "
-                "values (?, ?, ?, ?)", [stage, fingerprint, as_of, run_id])
-
-
-def forget_fingerprint(con: duckdb.DuckDBPyConnection, stage: str) -> None:
-    """The stage's tables are being rebuilt some other way: its next run starts afresh."""
-    con.execute("delete from stage_fingerprints where stage = ?", [stage]).fetchall()
-
-
-def runs_since(con: duckdb.DuckDBPyConnection, built_by: str | None, current: str
-               ) -> list[str] | None:
-    """The runs after `built_by` (in `runs`), and `current`: those whose rows a stage built by
-    `built_by` has not seen. None when built_by is not on record (build everything)."""
-    if built_by is None or not scalar(con, "select count(*) from runs where run_id = ?",
-                                      [built_by]):
-        return None
-    later = con.execute("select run_id from runs where started_at > (select started_at from runs "
-                        "where run_id = ?) order by run_id", [built_by]).fetchall()
-    return [r for (r,) in later] + [current]
-
-
-def run_changes(con: duckdb.DuckDBPyConnection, runs: list[str]) -> None:
-    """Build the temporary `run_changes`: the interactions `runs` loaded, rescored or mapped."""
-    run_sql(con, _SQL, "run_changes", {"runs": runs})
-
-
-def upstream_fingerprints(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """What map and score were last built from: part of what a later stage is built from."""
-    return con.execute("select stage, fingerprint from stage_fingerprints "
-                       "where stage in ('map', 'score') order by stage").fetchall()
 
 
 def explain(con: duckdb.DuckDBPyConnection, cfg: RunConfig, interaction_id: str) -> str:
@@ -233,7 +168,7 @@ def explain(con: duckdb.DuckDBPyConnection, cfg: RunConfig, interaction_id: str)
             f"_in_{table}", pa.Table.from_pylist(catalog[table], schema=_REF_TABLES[table])
         )
     try:
-        rows = run_sql(con, _SQL, "explain", {"interaction_id": interaction_id})
+        rows = run_sql(con, _QUERIES, "explain", {"interaction_id": interaction_id})
     finally:
         for table in inputs:
             con.unregister(f"_in_{table}")
@@ -302,7 +237,7 @@ def _failed_conditions(r: dict[str, Any]) -> list[str]:
 
 def _stored_mapping(con: duckdb.DuckDBPyConnection, interaction_id: str) -> dict[str, tuple]:
     try:
-        rows = run_sql(con, _SQL, "stored_mapping", {"interaction_id": interaction_id})
+        rows = run_sql(con, _QUERIES, "stored_mapping", {"interaction_id": interaction_id})
     except duckdb.CatalogException:  # map has not run yet on this warehouse
         return {}
     return {r["source"]: (r["touchpoint_id"], r["rule_id"]) for r in rows}

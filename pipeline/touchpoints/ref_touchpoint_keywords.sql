@@ -1,6 +1,5 @@
 -- ref_touchpoint_keywords: one row per rule keyword (key: rule_id, language, keyword).
--- `pattern` is what contains(tp_norm(text), pattern) looks for (macros.sql).
-create or replace table ref_touchpoint_keywords as
+-- `pattern` is what contains(tp_norm(text), pattern) looks for (macros/text.sql).
 select
     rule_id,
     language,

@@ -7,7 +7,7 @@
 -- characters other than a-z and 0-9 (a superset of non-letters and apostrophes that keeps the
 -- regex small: Unicode classes repeated per word make RE2 give up its fast DFA). Markup is not
 -- modelled: texts with '<' or '&' are always normalised. The apostrophe class is the one tp_norm
--- removes (pipeline/touchpoints/macros.sql).
+-- removes (pipeline/macros/text.sql).
 -- A normalised variant holds only letters, digits and single spaces: no regex metacharacters.
 with
 

@@ -2,7 +2,6 @@
 -- interaction_id), with their customer and time: what a table kept between runs (retention's
 -- per-customer tables, the report period's segments and marts) must revisit. Map and score stamp
 -- the rows they write (mapped_run, scored_run). A temporary table, dropped by its reader.
-create or replace temp table run_changes as
 with
 
 since as (

@@ -1,0 +1,202 @@
+"""The model registry: every table the pipeline builds from SQL, one line each.
+
+A model is one SQL file holding one select (no DDL), whose header comment states its grain
+(`key: ...`). The registry says where the file is, the key, how it is materialized and what it
+reads; `build` wraps the select in the one statement its materialization needs:
+
+    table        create or replace table <name> as <select>        (kept in the warehouse)
+    temporary    create or replace temp table <name> as <select>   (this connection only)
+    incremental  delete the keys in <scope> from <name>, insert the select's rows
+                 (the select reads <scope> to compute only those keys)
+
+Read-only queries the Python code runs live apart, in each stage's `queries/` folder.
+Adding a mart: its SQL file in pipeline/marts/ and one line in MODELS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.errors import UserError
+
+_ROOT = Path(__file__).parent
+MATERIALIZATIONS = ("table", "temporary", "incremental")
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    stage: str  # the package folder holding <name>.sql
+    key: tuple[str, ...]  # the grain: unique and not null
+    inputs: tuple[str, ...] = ()  # tables (and ref_ tables) it reads, besides its parameters
+    materialized: str = "table"
+    scope: str | None = None  # incremental: the temporary table of keys to rebuild
+    # False: a plain table its stage drops once read (written to disk so that it can spill)
+    kept: bool = True
+    # kept tables it reads as the last run left them (incremental work), built later in a run
+    previous: tuple[str, ...] = ()
+    # key columns null by design (a grain's unused dimensions); the key is still unique
+    nullable: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> Path:
+        return _ROOT / self.stage / f"{self.name}.sql"
+
+    def select(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def _m(name: str, stage: str, key: str, inputs: str = "", **kw: Any) -> Model:
+    """A registry line: key and inputs as comma-separated names."""
+    return Model(name, stage, tuple(k.strip() for k in key.split(",")),
+                 tuple(i.strip() for i in inputs.split(",") if i.strip()), **kw)
+
+
+# In build order within each stage; a model's inputs come before it.
+MODELS: tuple[Model, ...] = (
+    # reference data, loaded from Arrow rows registered as _in_<name>
+    _m("ref_touchpoints", "touchpoints", "touchpoint_id", "_in_ref_touchpoints"),
+    _m("ref_touchpoint_names", "touchpoints", "touchpoint_id, language",
+       "_in_ref_touchpoint_names"),
+    _m("ref_touchpoint_rules", "touchpoints", "rule_id", "_in_ref_touchpoint_rules"),
+    _m("ref_touchpoint_keywords", "touchpoints", "rule_id, language, keyword",
+       "_in_ref_touchpoint_keywords"),
+    _m("ref_channel_expectations", "outcomes", "channel", "_in_ref_channel_expectations"),
+    _m("ref_phrases", "outcomes", "phrase_id, language, variant", "_in_ref_phrases"),
+    _m("ref_phrase_texts", "outcomes", "phrase_id, language", "_in_ref_phrase_texts"),
+    _m("ref_cause_words", "outcomes", "cause, language, keyword", "_in_ref_cause_words"),
+    _m("ref_cause_topics", "outcomes", "cause, topic", "_in_ref_cause_topics"),
+    _m("ref_sentiment_terms", "outcomes", "language, term", "_in_ref_sentiment_terms",
+       materialized="temporary"),
+    _m("ref_sentiment_modifiers", "outcomes", "language, word, role",
+       "_in_ref_sentiment_modifiers", materialized="temporary"),
+    _m("ref_segments", "segments", "segment_id, language", "_in_ref_segments"),
+    # map: one row per interaction (full build, or the rows not mapped yet: map_touchpoints)
+    _m("interaction_touchpoints", "touchpoints", "source, interaction_id",
+       "map_input, ref_touchpoint_rules, ref_touchpoint_keywords"),
+    # score: the keys an incremental score recomputes, the customer's words, the outcomes
+    # (full build, or the changed rows replaced: score_outcomes)
+    _m("score_keys", "outcomes", "source, interaction_id", "interactions",
+       materialized="temporary", previous=("interaction_outcomes",)),
+    _m("customer_words_sentiment", "outcomes", "source, interaction_id",
+       "sentiment_input, ref_sentiment_terms, ref_sentiment_modifiers", materialized="temporary"),
+    _m("interaction_outcomes", "outcomes", "source, interaction_id",
+       "score_input, customer_words_sentiment, ref_channel_expectations, ref_phrases"),
+    # the interactions the runs since a build loaded, rescored or mapped (pipeline.incremental)
+    _m("run_changes", "incremental", "source, interaction_id",
+       "interactions, interaction_outcomes, interaction_touchpoints", materialized="temporary"),
+    # segments
+    _m("int_segment_contacts", "segments", "source, interaction_id",
+       "interactions, interaction_outcomes, interaction_touchpoints", kept=False),
+    _m("int_customer_windows", "segments", "previous, customer_id", "int_segment_contacts"),
+    _m("customer_segments", "segments", "customer_id", "int_customer_windows, ref_segments"),
+    # marts (helper: marts and report): the report period's facts (and the period before's, for
+    # the comparison), every grain's metrics and reasons, then one table per mart
+    _m("int_interaction_facts", "marts", "source, interaction_id",
+       "interactions, interaction_outcomes, interaction_touchpoints, customer_segments"),
+    _m("int_period_metrics", "marts", "in_period, grain, touchpoint_id, channel, segment, month",
+       "int_interaction_facts", nullable=("touchpoint_id", "channel", "segment", "month")),
+    _m("int_mart_metrics", "marts", "grain, touchpoint_id, channel, segment, month",
+       "int_period_metrics",
+       nullable=("touchpoint_id", "channel", "segment", "month")),
+    _m("int_mart_reasons", "marts", "grain, touchpoint_id, channel, segment, month, reason",
+       "int_interaction_facts",
+       nullable=("touchpoint_id", "channel", "segment", "month")),
+    _m("mart_touchpoint", "marts", "touchpoint_id",
+       "ref_touchpoints, int_mart_metrics, int_mart_reasons"),
+    _m("mart_channel", "marts", "channel", "int_mart_metrics, int_mart_reasons"),
+    _m("mart_segment", "marts", "segment",
+       "ref_segments, customer_segments, int_mart_metrics, int_mart_reasons"),
+    _m("mart_month", "marts", "month", "int_mart_metrics, int_mart_reasons"),
+    _m("mart_touchpoint_month", "marts", "touchpoint_id, month",
+       "int_mart_metrics, int_mart_reasons"),
+    _m("mart_touchpoint_reasons", "marts", "touchpoint_id, reason",
+       "int_mart_reasons, int_interaction_facts, int_mart_metrics"),
+    _m("mart_phrases", "marts", "touchpoint_id, language, phrase_id", "int_interaction_facts"),
+    _m("mart_coverage", "marts", "source", "int_interaction_facts"),
+    # report: the period's median expected hours, read by two of its queries and dropped
+    _m("report_expected", "report", "grain, touchpoint_id, channel", "int_interaction_facts",
+       materialized="temporary"),
+    # retention (helper: retention and ingest): the windows, the customers an incremental run
+    # rebuilds, the contacts joined once, the tables kept between runs (replaced per customer in
+    # scope), then the marts rebuilt from them on every run. retention_interactions and
+    # retention_orders: temp views of interactions and orders, narrowed to the scope when
+    # incremental (pipeline/retention/__init__.py)
+    _m("ref_retention_windows", "retention", "window_days", "_in_ref_retention_windows"),
+    _m("retention_scope", "retention", "customer_id", "run_changes, interactions, orders",
+       materialized="temporary", previous=("mart_complaint_orders",)),
+    _m("int_retention_contacts", "retention", "source, interaction_id",
+       "retention_interactions, interaction_outcomes, interaction_touchpoints",
+       materialized="temporary"),
+    _m("int_customer_history", "retention", "customer_id",
+       "int_retention_contacts, retention_orders",
+       materialized="incremental", scope="retention_scope"),
+    _m("retention_scope_complaints", "retention", "source, interaction_id", "retention_scope",
+       materialized="temporary", previous=("mart_complaint_orders",)),
+    _m("mart_complaint_orders", "retention", "source, interaction_id",
+       "int_retention_contacts, retention_orders",
+       materialized="incremental", scope="retention_scope_complaints"),
+    # kept, but replaced per customer by the stage: its key's touchpoint_id may be null
+    _m("int_touchpoint_firsts", "retention", "customer_id, touchpoint_id",
+       "int_retention_contacts, retention_orders"),
+    _m("mart_customer_retention", "retention", "customer_id",
+       "int_customer_history, customer_segments"),
+    _m("mart_customer_reorders", "retention", "customer_id, window_days",
+       "mart_customer_retention, ref_retention_windows"),
+    _m("mart_retention_windows", "retention", "experience, window_days", "mart_customer_reorders"),
+    _m("mart_retention_groups", "retention", "experience",
+       "mart_customer_retention, mart_retention_windows, ref_retention_windows"),
+    _m("mart_retention", "retention", "experience", "mart_retention_groups"),
+    _m("mart_touchpoint_retention", "retention", "touchpoint_id", "int_touchpoint_firsts"),
+    _m("mart_retention_claims", "retention", "claim_id", "mart_customer_retention"),
+    _m("mart_cohort_retention", "retention", "cohort_month, experience, months_since",
+       "mart_customer_retention, orders"),
+    _m("mart_retention_curves", "retention", "experience, day", "_in_mart_retention_curves"),
+    _m("mart_retention_at_risk", "retention", "experience, day", "_in_mart_retention_at_risk"),
+    # ingest: each target's contested batch rows (pipeline/ingest/__init__.py, _classify, sets up
+    # batch_records and warehouse_records over that target's batch and table)
+    _m("batch_fate", "ingest", "_rid", "batch_records, warehouse_records",
+       materialized="temporary"),
+)
+
+BY_NAME = {m.name: m for m in MODELS}
+
+
+def kept_models() -> tuple[Model, ...]:
+    """The models a run leaves in the warehouse."""
+    return tuple(m for m in MODELS if m.kept and m.materialized != "temporary")
+
+
+def model(name: str) -> Model:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"{name} is not in the model registry (pipeline/models.py)") from None
+
+
+def build(con: duckdb.DuckDBPyConnection, name: str, params: Any = None) -> None:
+    """Build model `name` as its registry line says, with bound parameters."""
+    m = model(name)
+    select = m.select()
+    if m.materialized == "table":
+        sql = f"create or replace table {m.name} as\n{select}"
+    elif m.materialized == "temporary":
+        sql = f"create or replace temp table {m.name} as\n{select}"
+    elif m.materialized == "incremental":
+        keys = ", ".join(m.key)
+        con.execute(f"delete from {m.name} where ({keys}) in "
+                    f"(select ({keys}) from {m.scope})").fetchall()
+        sql = f"insert into {m.name} by name\n{select}"
+    else:  # the registry test keeps this unreachable
+        raise UserError(f"{m.name}: unknown materialization {m.materialized!r}")
+    con.execute(sql, params or {}).fetchall()
+
+
+def is_single_select(sql: str) -> bool:
+    """One statement, and it is a select (a with ... select included)."""
+    statements = duckdb.extract_statements(sql)
+    return len(statements) == 1 and statements[0].type == duckdb.StatementType.SELECT

@@ -1,0 +1,96 @@
+"""Tests generated from the model registry (pipeline/models.py), one per model.
+
+Every model is one SQL file holding one select whose header states the registry's key; every
+SQL file in the package is a model, a read-only query (a `queries/` folder), a macro file or the
+schema; inputs come before the models that read them; and on a run over the sample every model
+the warehouse keeps has a unique, never-null key. (A full rebuild equals an incremental one for
+every kept model: tests/test_end_to_end.py, `_derived`.)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import models
+from pipeline.config import RunConfig
+from pipeline.models import MATERIALIZATIONS, MODELS, is_single_select, kept_models
+from pipeline.run import run
+from pipeline.sample import write_sample
+
+PACKAGE = Path(models.__file__).parent
+NAMES = [m.name for m in MODELS]
+
+
+def test_names_are_unique() -> None:
+    assert len(NAMES) == len(set(NAMES))
+
+
+@pytest.mark.parametrize("model", MODELS, ids=NAMES)
+def test_model_file_is_one_select_stating_its_key(model: models.Model) -> None:
+    sql = model.select()
+    assert is_single_select(sql), f"{model.path}: not a single select"
+    assert model.materialized in MATERIALIZATIONS
+    assert (model.scope is not None) == (model.materialized == "incremental")
+    header = " ".join(line.removeprefix("--").strip() for line in sql.splitlines()
+                      if line.startswith("--"))
+    stated = re.search(r"\(key: ([a-z_, ]+)[\);,]", header)
+    assert stated, f"{model.path}: the header states no (key: ...)"
+    assert tuple(k.strip() for k in stated.group(1).split(",")) == model.key, model.path
+
+
+def test_every_sql_file_is_a_model_a_query_or_a_macro() -> None:
+    registered = {m.path for m in MODELS}
+    stray = [str(p.relative_to(PACKAGE)) for p in sorted(PACKAGE.rglob("*.sql"))
+             if p not in registered and p.parent.name not in ("queries", "macros")
+             and p.name != "schema.sql"]
+    assert stray == []
+
+
+@pytest.mark.parametrize("name", [p.relative_to(PACKAGE).as_posix()
+                                  for p in sorted(PACKAGE.rglob("queries/*.sql"))])
+def test_queries_only_read(name: str) -> None:
+    statements = duckdb.extract_statements((PACKAGE / name).read_text(encoding="utf-8"))
+    assert [s.type for s in statements] == [duckdb.StatementType.SELECT], name
+
+
+def test_inputs_come_before_the_models_that_read_them() -> None:
+    position = {name: i for i, name in enumerate(NAMES)}
+    late = [(m.name, i) for m in MODELS for i in m.inputs
+            if i in position and position[i] >= position[m.name] and i != m.name]
+    assert late == []
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    root = tmp_path_factory.mktemp("models")
+    write_sample(root / "data" / "sample", interactions=3000, customers=600)
+    cfg = RunConfig(warehouse=root / "w.duckdb", data_dir=root / "data",
+                    reports_dir=root / "reports", quiet=True)
+    run(cfg)
+    con = duckdb.connect(str(root / "w.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("model", kept_models(), ids=[m.name for m in kept_models()])
+def test_kept_model_key_is_unique_and_not_null(warehouse, model: models.Model) -> None:
+    keys = ", ".join(model.key)
+    required = [k for k in model.key if k not in model.nullable] or ["false"]
+    rows, distinct, nulls = warehouse.execute(
+        f"select count(*), count(distinct ({keys})), "
+        f"count(*) filter (where {' or '.join(f'{k} is null' for k in required)}) "
+        f"from {model.name}").fetchall()[0]
+    assert rows > 0, f"{model.name} is empty on the sample"
+    assert (distinct, nulls) == (rows, 0)
+
+
+def test_the_run_leaves_exactly_the_kept_models(warehouse) -> None:
+    tables = {t for (t,) in warehouse.execute(
+        "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+    kept = {m.name for m in kept_models()}
+    assert kept <= tables
+    assert not {m.name for m in MODELS if not m.kept or m.materialized == "temporary"} & tables

@@ -10,6 +10,7 @@ from pathlib import Path
 from pipeline import paths
 from pipeline.config import RunConfig
 from pipeline.errors import UserError
+from pipeline.period import parse_day, parse_period
 
 COMMANDS = {
     "run": "every stage: ingest, map, score, retention, report (what `make report` does)",
@@ -47,10 +48,15 @@ def _config(args: argparse.Namespace) -> RunConfig:
                         "mappings' file patterns are relative to")
     for opt, value in (("--from", args.period_from), ("--to", args.period_to)):
         if value:
-            try:
-                datetime.fromisoformat(value)
-            except ValueError:
-                raise UserError(f"{opt}: '{value}' is not a date like 2026-07-01") from None
+            parse_day(opt, value)
+    if args.period:
+        if args.period_from or args.period_to:
+            raise UserError("--period and --from/--to both name the report period: give one")
+        days = parse_period(args.period)
+        if days is None:
+            kwargs["period_all"] = True
+        else:
+            kwargs["period_from"], kwargs["period_to"] = (d.isoformat() for d in days)
     return RunConfig(**kwargs)
 
 
@@ -67,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="expectation suite folder")
     common.add_argument("--out", "--reports", dest="out", default=str(paths.REPORTS),
                         help="output folder (default: reports/)")
+    common.add_argument("--period", metavar="PERIOD",
+                        help="report period: a year (2019), quarter (2019-Q4), month (2019-10) "
+                             "or all (default: the last complete quarter with data)")
     common.add_argument("--from", dest="period_from", metavar="YYYY-MM-DD",
                         help="first day of the report period (default: last complete quarter)")
     common.add_argument("--to", dest="period_to", metavar="YYYY-MM-DD",

@@ -28,6 +28,8 @@ class RunConfig:
     lang: str = "en"
     period_from: str | None = None
     period_to: str | None = None
+    # --period all: every day with data (a year, quarter or month is given as period_from/to)
+    period_all: bool = False
     quiet: bool = False
     # GX validates staged rows in chunks of this size (bounded memory).
     validation_chunk_rows: int = 1_000_000

@@ -36,6 +36,7 @@ from pipeline.incremental import (
     upstream_fingerprints,
 )
 from pipeline.marts import MARTS, build_marts
+from pipeline.period import parse_day
 from pipeline.reference import load_reference
 from pipeline.report import gather, privacy
 from pipeline.report.charts import Chart, build_charts
@@ -187,11 +188,8 @@ def build_report(
     return write_report(con, data, labels, cfg.reports_dir)
 
 
-def _parse_day(name: str, value: str) -> date:
-    try:
-        return datetime.fromisoformat(value.strip()).date()
-    except ValueError:
-        raise UserError(f"{name}: {value!r} is not a date like 2026-07-01") from None
+# Data that ended this long before the run is a historic export: its last quarter is the period.
+HISTORIC_DAYS = 92
 
 
 def quarter_start(d: date) -> date:
@@ -201,15 +199,21 @@ def quarter_start(d: date) -> date:
 def resolve_period(
     con: duckdb.DuckDBPyConnection, cfg: RunConfig
 ) -> tuple[Period | None, Period | None]:
-    """(period, previous). The period is cfg's, or the last complete quarter in the data (the
-    quarter holding the latest data when no earlier quarter has any); previous is None when it
-    holds no interactions. (None, None): the warehouse has no interactions and no period was set.
+    """(period, previous). The period is cfg's (--period, --from/--to), or by default the last
+    complete quarter in the data (the quarter holding the latest data when no earlier quarter has
+    any, or when the data ended more than HISTORIC_DAYS before the run: a historic export, whose
+    last quarter will get no more data); previous is None when it holds no interactions.
+    (None, None): the warehouse has no interactions and no period was set.
     """
     span = gather.query(con, "data_span")[0]
     last = span["last_at"].date() if span["last_at"] else None
-    if cfg.period_from or cfg.period_to:
-        end = _parse_day("--to", cfg.period_to) if cfg.period_to else None
-        start = _parse_day("--from", cfg.period_from) if cfg.period_from else None
+    if cfg.period_all:
+        if last is None:
+            return None, None
+        period = Period(span["first_at"].date(), last)
+    elif cfg.period_from or cfg.period_to:
+        end = parse_day("--to", cfg.period_to) if cfg.period_to else None
+        start = parse_day("--from", cfg.period_from) if cfg.period_from else None
         if start is None:
             start = quarter_start(end)  # type: ignore[arg-type]
         if end is None:
@@ -221,7 +225,7 @@ def resolve_period(
         return None, None
     else:
         q = quarter_start(last)
-        if last == quarter_end(q):
+        if last == quarter_end(q) or (cfg.now.date() - last).days > HISTORIC_DAYS:
             period = Period(q, quarter_end(q))
         else:
             prev_q = quarter_start(q - timedelta(days=1))
@@ -333,6 +337,7 @@ def report_data(
         quality=quality,
         rule=rule,
         examples=privacy.examples(con, labels.lang) if cfg.examples else [],
+        loaded=int(gather.query(con, "data_span")[0]["interactions"]),
     )
     return data
 

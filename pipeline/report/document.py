@@ -286,6 +286,9 @@ class _Doc:
         rows = [
             [L("summary.sources_count"), f"{f.int(len(d.sources))}: {', '.join(d.sources)}"],
             [L("summary.rows_analysed"), f.int(o.volume)],
+            [L("summary.period_share"),
+             L("summary.period_share_text", n=f.int(o.volume), total=f.int(d.loaded),
+               pct=f.pct(100.0 * o.volume / d.loaded if d.loaded else None))],
             [
                 L("summary.quarantined"),
                 f"{f.int(d.quality.quarantined)}; {L('summary.top_reasons', reasons=reasons)}",

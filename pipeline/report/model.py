@@ -27,10 +27,25 @@ class Period:
         return self.start == q_start and self.end == quarter_end(q_start)
 
     @property
+    def is_year(self) -> bool:
+        return (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31) \
+            and self.start.year == self.end.year
+
+    @property
+    def is_month(self) -> bool:
+        nxt = date(self.start.year + self.start.month // 12, self.start.month % 12 + 1, 1)
+        return self.start.day == 1 and self.end == nxt - timedelta(days=1)
+
+    @property
     def label(self) -> str:
-        """Used in file names: 2026-Q3 for a calendar quarter, else 2026-07-01_2026-08-15."""
+        """Used in file names: 2026 for a calendar year, 2026-Q3 for a quarter, 2026-07 for a
+        month, else 2026-07-01_2026-08-15."""
+        if self.is_year:
+            return str(self.start.year)
         if self.is_quarter:
             return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+        if self.is_month:
+            return f"{self.start.year}-{self.start.month:02d}"
         return f"{self.start.isoformat()}_{self.end.isoformat()}"
 
     @property
@@ -38,10 +53,14 @@ class Period:
         return (self.end - self.start).days + 1
 
     def previous(self) -> Period:
-        """The quarter before a quarter; otherwise the same number of days just before."""
+        """The year, quarter or month before one; otherwise as many days just before."""
+        end = self.start - timedelta(days=1)
+        if self.is_year:
+            return Period(date(end.year, 1, 1), end)
         if self.is_quarter:
-            end = self.start - timedelta(days=1)
             return Period(date(end.year, end.month - 2, 1), end)
+        if self.is_month:
+            return Period(date(end.year, end.month, 1), end)
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
 
@@ -348,6 +367,8 @@ class ReportData:
     rule: dict[str, float] = field(default_factory=dict)
     # quoted notes: empty unless the run asked for examples (RunConfig.examples)
     examples: list[Example] = field(default_factory=list)
+    # interactions loaded in all (every period): how much of the data the period covers
+    loaded: int = 0
 
     @property
     def empty(self) -> bool:

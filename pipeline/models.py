@@ -6,8 +6,9 @@ reads; `build` wraps the select in the one statement its materialization needs:
 
     table        create or replace table <name> as <select>        (kept in the warehouse)
     temporary    create or replace temp table <name> as <select>   (this connection only)
-    incremental  delete the keys in <scope> from <name>, insert the select's rows
-                 (the select reads <scope> to compute only those keys)
+    incremental  delete the rows whose scope key (default: the key) is in <scope>, insert the
+                 select's rows (the select reads <scope> to compute only those); full=True
+                 builds the whole table instead
 
 Read-only queries the Python code runs live apart, in each stage's `queries/` folder.
 Adding a mart: its SQL file in pipeline/marts/ and one line in MODELS.
@@ -35,6 +36,9 @@ class Model:
     inputs: tuple[str, ...] = ()  # tables (and ref_ tables) it reads, besides its parameters
     materialized: str = "table"
     scope: str | None = None  # incremental: the temporary table of keys to rebuild
+    # incremental: the columns matched against the scope (default: the key), e.g. customer_id
+    # when the scope lists customers and the grain is finer
+    scope_key: tuple[str, ...] = ()
     # False: a plain table its stage drops once read (written to disk so that it can spill)
     kept: bool = True
     # kept tables it reads as the last run left them (incremental work), built later in a run
@@ -135,14 +139,12 @@ MODELS: tuple[Model, ...] = (
     _m("int_customer_history", "retention", "customer_id",
        "int_retention_contacts, retention_orders",
        materialized="incremental", scope="retention_scope"),
-    _m("retention_scope_complaints", "retention", "source, interaction_id", "retention_scope",
-       materialized="temporary", previous=("mart_complaint_orders",)),
     _m("mart_complaint_orders", "retention", "source, interaction_id",
        "int_retention_contacts, retention_orders",
-       materialized="incremental", scope="retention_scope_complaints"),
-    # kept, but replaced per customer by the stage: its key's touchpoint_id may be null
+       materialized="incremental", scope="retention_scope", scope_key=("customer_id",)),
     _m("int_touchpoint_firsts", "retention", "customer_id, touchpoint_id",
-       "int_retention_contacts, retention_orders"),
+       "int_retention_contacts, retention_orders", nullable=("touchpoint_id",),
+       materialized="incremental", scope="retention_scope", scope_key=("customer_id",)),
     _m("mart_customer_retention", "retention", "customer_id",
        "int_customer_history, customer_segments"),
     _m("mart_customer_reorders", "retention", "customer_id, window_days",
@@ -178,18 +180,21 @@ def model(name: str) -> Model:
         raise KeyError(f"{name} is not in the model registry (pipeline/models.py)") from None
 
 
-def build(con: duckdb.DuckDBPyConnection, name: str, params: Any = None) -> None:
-    """Build model `name` as its registry line says, with bound parameters."""
+def build(con: duckdb.DuckDBPyConnection, name: str, params: Any = None,
+          full: bool = False) -> None:
+    """Build model `name` as its registry line says, with bound parameters. `full`: an
+    incremental model built whole (its first build, or a rebuild)."""
     m = model(name)
     select = m.select()
-    if m.materialized == "table":
+    if m.materialized == "table" or (m.materialized == "incremental" and full):
         sql = f"create or replace table {m.name} as\n{select}"
     elif m.materialized == "temporary":
         sql = f"create or replace temp table {m.name} as\n{select}"
     elif m.materialized == "incremental":
-        keys = ", ".join(m.key)
-        con.execute(f"delete from {m.name} where ({keys}) in "
-                    f"(select ({keys}) from {m.scope})").fetchall()
+        # null-safe: a key column may be null by design
+        match = " and ".join(f"s.{k} is not distinct from t.{k}" for k in m.scope_key or m.key)
+        con.execute(f"delete from {m.name} as t where exists "
+                    f"(select 1 from {m.scope} as s where {match})").fetchall()
         sql = f"insert into {m.name} by name\n{select}"
     else:  # the registry test keeps this unreachable
         raise UserError(f"{m.name}: unknown materialization {m.materialized!r}")

@@ -276,30 +276,15 @@ def _open_scope(
 def _keep(
     con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any], incremental: bool
 ) -> None:
-    """Build a kept table from its model, or on an incremental run replace the rows of the
-    customers in retention_scope: by key through the model's scope (models.build), or for
-    int_touchpoint_firsts, whose key may hold a null touchpoint_id, by customer here."""
-    m = models.model(table)
-    if not incremental:
-        # a full build creates the table (models.build would only replace keys in it)
-        con.execute(f"create or replace table {table} as\n{m.select()}", params).fetchall()
-        return
-    if m.materialized == "incremental":
-        if m.scope != "retention_scope":
-            models.build(con, m.scope)  # the model's keys of the customers in retention_scope
-        models.build(con, table, params)
-        return
-    con.execute(
-        f"delete from {table} where customer_id in (select customer_id from retention_scope)"
-    ).fetchall()
-    con.execute(f"insert into {table} by name\n{m.select()}", params).fetchall()
+    """Build a kept table from its model; on an incremental run replace only the rows of the
+    customers in retention_scope (models.build: the model's scope and scope key)."""
+    models.build(con, table, params, full=not incremental)
 
 
 def _close_scope(con: duckdb.DuckDBPyConnection) -> None:
     for statement in (
         "drop table if exists temp.int_retention_contacts",
         "drop table if exists temp.retention_scope",
-        "drop table if exists temp.retention_scope_complaints",
         "drop view if exists retention_interactions",
         "drop view if exists retention_orders",
     ):

@@ -7,7 +7,7 @@
 -- Not sorted (millions of rows, and a table has no order): read it with an order by.
 -- Kept between runs (incremental): an incremental run replaces only the complaints of the
 -- customers in `retention_scope` (int_retention_contacts and `retention_orders` hold only
--- theirs; retention_scope_complaints lists their complaints kept so far); the scope includes the
+-- theirs; the registry matches the scope on customer_id); the scope includes the
 -- customers of the complaints whose window closed since the last build, so `followed` moves on.
 with
 

@@ -89,7 +89,8 @@ MODELS: tuple[Model, ...] = (
     _m("customer_words_sentiment", "outcomes", "source, interaction_id",
        "sentiment_input, ref_sentiment_terms, ref_sentiment_modifiers", materialized="temporary"),
     _m("interaction_outcomes", "outcomes", "source, interaction_id",
-       "score_input, customer_words_sentiment, ref_channel_expectations, ref_phrases"),
+       "score_input, customer_words_sentiment, ref_channel_expectations, ref_phrases, "
+       "ref_cause_words, ref_cause_topics"),
     # the interactions the runs since a build loaded, rescored or mapped (pipeline.incremental)
     _m("run_changes", "incremental", "source, interaction_id",
        "interactions, interaction_outcomes, interaction_touchpoints", materialized="temporary"),
@@ -97,7 +98,8 @@ MODELS: tuple[Model, ...] = (
     _m("int_segment_contacts", "segments", "source, interaction_id",
        "interactions, interaction_outcomes, interaction_touchpoints", kept=False),
     _m("int_customer_windows", "segments", "previous, customer_id", "int_segment_contacts"),
-    _m("customer_segments", "segments", "customer_id", "int_customer_windows, ref_segments"),
+    _m("customer_segments", "segments", "customer_id",
+       "int_customer_windows, int_segment_contacts"),
     # marts (helper: marts and report): the report period's facts (and the period before's, for
     # the comparison), every grain's metrics and reasons, then one table per mart
     _m("int_interaction_facts", "marts", "source, interaction_id",
@@ -199,6 +201,34 @@ def build(con: duckdb.DuckDBPyConnection, name: str, params: Any = None,
     else:  # the registry test keeps this unreachable
         raise UserError(f"{m.name}: unknown materialization {m.materialized!r}")
     con.execute(sql, params or {}).fetchall()
+
+
+def upstream(*names: str) -> list[Model]:
+    """The named models and every model they read, directly or not (registry order)."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in BY_NAME:
+            continue
+        seen.add(name)
+        m = BY_NAME[name]
+        todo += [*m.inputs, *m.previous]
+    return [m for m in MODELS if m.name in seen]
+
+
+def sql_fingerprint(*names: str) -> str:
+    """A hash of what the named models are built by: their SQL, the SQL of every model upstream
+    of them, and the shared macros. Part of each stage's fingerprint, so that editing any of
+    these files rebuilds what depends on it (no stage lists its SQL inputs by hand)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for m in upstream(*names):
+        digest.update(f"{m.name}\0{m.materialized}\0{m.select()}\0".encode())
+    for path in sorted((_ROOT / "macros").glob("*.sql")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def is_single_select(sql: str) -> bool:

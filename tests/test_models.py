@@ -17,6 +17,7 @@ import pytest
 
 from pipeline import models
 from pipeline.config import RunConfig
+from pipeline.db import install_macros
 from pipeline.models import MATERIALIZATIONS, MODELS, is_single_select, kept_models
 from pipeline.run import run
 from pipeline.sample import write_sample
@@ -94,3 +95,54 @@ def test_the_run_leaves_exactly_the_kept_models(warehouse) -> None:
     kept = {m.name for m in kept_models()}
     assert kept <= tables
     assert not {m.name for m in MODELS if not m.kept or m.materialized == "temporary"} & tables
+
+
+_CTE = re.compile(r"\b([a-z_][a-z0-9_]*)\s+as\s+(?:not\s+)?(?:materialized\s+)?\(", re.I)
+_FROM = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b", re.I)
+
+
+def _tables_read(sql: str) -> set[str]:
+    """The tables a select reads: DuckDB's own parser (parameters read as null, macros
+    installed); where its binder cannot follow (a `using` join of two CTEs), every name after
+    from/join that is no CTE of the file."""
+    con = duckdb.connect()
+    install_macros(con)
+    try:
+        return set(con.get_table_names(re.sub(r"\$[a-z_]+", "null", sql)))
+    except duckdb.BinderException:
+        body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+        ctes = {m.lower() for m in _CTE.findall(body)}
+        return {m.lower() for m in _FROM.findall(body)} - ctes - {"unnest", "range", "values"}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("model", MODELS, ids=NAMES)
+def test_declared_inputs_are_what_the_select_reads(model: models.Model) -> None:
+    """The registry's inputs are what a fingerprint and the build order rely on: a table read
+    but not declared (or declared but not read) fails here."""
+    assert _tables_read(model.select()) == set(model.inputs) | set(model.previous)
+
+
+def test_a_stage_fingerprint_covers_every_model_upstream(monkeypatch) -> None:
+    """Editing the SQL of any model a table is built from changes that table's fingerprint
+    (and so rebuilds it); editing an unrelated model does not."""
+    before = models.sql_fingerprint("interaction_touchpoints")
+    original = models.Model.select
+
+    def edited(name: str):
+        def select(self: models.Model) -> str:
+            return original(self) + ("\n-- edited" if self.name == name else "")
+        return select
+
+    monkeypatch.setattr(models.Model, "select", edited("ref_touchpoint_keywords"))
+    assert models.sql_fingerprint("interaction_touchpoints") != before
+    monkeypatch.setattr(models.Model, "select", edited("mart_channel"))
+    assert models.sql_fingerprint("interaction_touchpoints") == before
+    # segments are built from contacts, outcomes and touchpoints, and so from what those read
+    assert [m.name for m in models.upstream("customer_segments")] == [
+        "ref_touchpoint_rules", "ref_touchpoint_keywords", "ref_channel_expectations",
+        "ref_phrases", "ref_cause_words", "ref_cause_topics", "ref_sentiment_terms",
+        "ref_sentiment_modifiers", "interaction_touchpoints", "customer_words_sentiment",
+        "interaction_outcomes", "int_segment_contacts", "int_customer_windows",
+        "customer_segments"]

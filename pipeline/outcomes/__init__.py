@@ -240,9 +240,9 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, 
     if words_setting["languages"]:
         tables += ["ref_sentiment_terms", "ref_sentiment_modifiers"]
     refs = {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
-    macros = (_SQL.parent / "macros" / "text.sql").read_text(encoding="utf-8")
-    words_sql = (_SQL / "customer_words_sentiment.sql").read_text(encoding="utf-8")
-    doc = json.dumps([select, _STAMPED, macros, params, refs, words_sql, words_setting],
+    # the SQL of interaction_outcomes and of every model it reads (the registry's inputs)
+    sql = models.sql_fingerprint("interaction_outcomes", "customer_words_sentiment")
+    doc = json.dumps([select, sql, _STAMPED, params, refs, words_setting],
                      sort_keys=True, default=str)
     return hashlib.sha256(doc.encode()).hexdigest()
 

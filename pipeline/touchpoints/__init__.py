@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipeline import models
 from pipeline.config import RunConfig
 
 # run_sql, load_table and the fingerprint helpers live in pipeline.db and pipeline.incremental;
@@ -131,7 +132,7 @@ def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str,
     install_catalog(con, ref.catalog)
     select = (_SQL / "interaction_touchpoints.sql").read_text(encoding="utf-8")
     fingerprint = hashlib.sha256(json.dumps(
-        [select, _STAMPED, (_SQL.parent / "macros" / "text.sql").read_text(encoding="utf-8"),
+        [models.sql_fingerprint("interaction_touchpoints"), _STAMPED,
          _catalog_rows(ref.catalog)], sort_keys=True, default=str).encode()).hexdigest()
     rebuild = True
     stored = stored_fingerprint(con, "map", "interaction_touchpoints")

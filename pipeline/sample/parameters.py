@@ -8,6 +8,8 @@ from datetime import date
 
 import numpy as np
 
+from pipeline.vocabulary import INTERACTION_KINDS, LEXICON_LANGUAGES
+
 # --- calendar --------------------------------------------------------------------------------
 
 LOCAL_OFFSET = 8 * 3600  # Asia/Kuala_Lumpur: UTC+08:00 all year (no DST since 1982)
@@ -46,9 +48,11 @@ STORE_TOPIC_WEIGHTS = (0.30, 0.25, 0.10, 0.15, 0.10, 0.10)
 SURVEY_TOPICS = ("delivery", "checkout", "website", "packaging")
 SURVEY_COLUMNS = ("Q_Delivery", "Q_Checkout", "Q_Website", "Q_Packaging")
 
-KINDS = ("complaint", "inquiry", "compliment", "feedback", "request")
-COMPLAINT, INQUIRY, COMPLIMENT, FEEDBACK, REQUEST = range(5)
-LANGS = ("en", "ms", "id", "nl")
+# the domain's kinds and languages (pipeline.vocabulary), in the order the draws index them
+KINDS = INTERACTION_KINDS
+COMPLAINT, INQUIRY, COMPLIMENT, FEEDBACK, REQUEST = (KINDS.index(k) for k in (
+    "complaint", "inquiry", "compliment", "feedback", "request"))
+LANGS = LEXICON_LANGUAGES
 LANG_WEIGHTS = (0.35, 0.35, 0.15, 0.15)
 
 TYPES = ("active_hater", "extreme_critic", "once_loyal_now_upset", "loyal_happy", "ordinary")

@@ -8,16 +8,31 @@ file and the key: `touchpoints.yaml: rules.topic_delivery.touchpoint: unknown to
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
+from pydantic import AfterValidator, BeforeValidator, Field, create_model
 
-from pipeline import paths
 from pipeline.errors import UserError
+from pipeline.reference_schema import (
+    Id,
+    KeysOf,
+    Languages,
+    Number,
+    OneOf,
+    Schema,
+    Strings,
+    Text,
+    Texts,
+    Whole,
+    load_model,
+    model_validator,
+    problem,
+)
+from pipeline.reference_schema import show as _show
 
 # The vocabularies (pipeline/vocabulary.py); rules naming other channels or kinds could never match.
 from pipeline.vocabulary import (
@@ -41,8 +56,6 @@ LEXICON_FILE = "lexicon.yaml"
 UNMAPPED = "unmapped"
 PRECEDENCES = ("customer_first", "any_shortfall")
 
-_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
-_LANG = re.compile(r"^[a-z]{2,3}$")
 _WORDISH = re.compile(r"\w")
 
 # Thresholds each segment takes: name -> (type, minimum).
@@ -216,428 +229,362 @@ def load_reference(reference_dir: Path) -> Reference:
             raise UserError(f"{_show(f)}: reference file missing")
     key = (reference_dir, tuple((f.stat().st_mtime_ns, f.stat().st_size) for f in files))
     if key not in _cache:
-        catalog = _catalog(_Node.load(files[0]))
-        scoring = _scoring(_Node.load(files[1]))
-        lexicon = _lexicon(_Node.load(files[2]))
+        catalog = _catalog(load_model(files[0], TouchpointsFile))
+        scoring = _scoring(load_model(files[1], ScoringFile))
+        lexicon = _lexicon(load_model(files[2], LexiconFile))
         _cross_check(catalog, scoring, files[1])
         _cache.clear()
         _cache[key] = Reference(catalog=catalog, scoring=scoring, lexicon=lexicon)
     return _cache[key]
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+def _unique_ids(items: list[Any], field: str) -> None:
+    """Refuse an id given twice in a list of items (each named by its id in messages)."""
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.id in seen:
+            raise problem((field, i, "id"), f"duplicate id {item.id!r}")
+        seen.add(item.id)
 
 
-def _construct_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
-) -> dict:
-    seen: set = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-class _Node:
-    """A value read from a YAML file, with the file and key path every error message names."""
-
-    def __init__(self, file: Path, path: str, value: Any):
-        self.file, self.path, self.value = file, path, value
-
-    @classmethod
-    def load(cls, file: Path) -> _Node:
-        try:
-            value = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f"line {mark.line + 1}: " if mark else ""
-            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-            raise UserError(f"{_show(file)}: not valid YAML: {where}{problem}") from None
-        except UnicodeDecodeError:
-            raise UserError(f"{_show(file)}: not UTF-8 text") from None
-        return cls(file, "", value)
-
-    def fail(self, problem: str) -> UserError:
-        return UserError(f"{_show(self.file)}: {self.path or '(top level)'}: {problem}")
-
-    def child(self, key: str | int, value: Any) -> _Node:
-        part = f"[{key}]" if isinstance(key, int) else key
-        sep = "" if isinstance(key, int) or not self.path else "."
-        return _Node(self.file, f"{self.path}{sep}{part}", value)
-
-    def mapping(
-        self, required: tuple[str, ...], optional: tuple[str, ...] = ()
-    ) -> dict[str, _Node]:
-        if not isinstance(self.value, dict):
-            raise self.fail(f"expected a mapping, got {_kind(self.value)}")
-        for k in self.value:
-            if k not in required and k not in optional:
-                raise self.child(str(k), None).fail(
-                    f"unknown key (allowed: {', '.join(required + optional)})"
+def _keyword_texts(v: dict[str, list[str]]) -> dict[str, list[str]]:
+    if not v:
+        raise problem((), "needs at least one language with keywords")
+    for lang, words in v.items():
+        for k in words:
+            text = k[:-1].rstrip() if k.endswith("*") else k
+            if "*" in text or not _WORDISH.search(text):
+                raise problem(
+                    lang, f"keyword {k!r}: needs letters or digits, and * only at the end"
                 )
-        for k in required:
-            if k not in self.value:
-                raise self.child(k, None).fail("missing key")
-        return {k: self.child(k, v) for k, v in self.value.items()}
-
-    def items(self, min_len: int = 1) -> Iterator[_Node]:
-        if not isinstance(self.value, list):
-            raise self.fail(f"expected a list, got {_kind(self.value)}")
-        if len(self.value) < min_len:
-            raise self.fail(f"needs at least {min_len} item(s)")
-        for i, v in enumerate(self.value):
-            yield self.child(i, v)
-
-    def string(self) -> str:
-        if not isinstance(self.value, str) or not self.value.strip():
-            raise self.fail(f"expected a non-empty text, got {_kind(self.value)}")
-        return self.value.strip()
-
-    def slug(self) -> str:
-        s = self.string()
-        if not _SLUG.match(s):
-            raise self.fail(f"{s!r} is not an id (lower-case letters, digits, _)")
-        return s
-
-    def choice(self, options: tuple[str, ...]) -> str:
-        s = self.string()
-        if s not in options:
-            raise self.fail(f"{s!r} is not one of {', '.join(options)}")
-        return s
-
-    def number(self, minimum: float, maximum: float | None = None, integer: bool = False) -> float:
-        v = self.value
-        if (
-            isinstance(v, bool)
-            or not isinstance(v, int | float)
-            or (integer and not isinstance(v, int))
-        ):
-            raise self.fail(f"expected {'a whole number' if integer else 'a number'}, got {v!r}")
-        if v < minimum or (maximum is not None and v > maximum):
-            bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-            raise self.fail(f"{v!r} out of range (must be {bound})")
-        return v
-
-    def boolean(self) -> bool:
-        if not isinstance(self.value, bool):
-            raise self.fail(f"expected true or false, got {self.value!r}")
-        return self.value
-
-    def strings(
-        self, check: Callable[[_Node], str] | None = None, min_len: int = 1
-    ) -> tuple[str, ...]:
-        out = tuple((check or _Node.string)(n) for n in self.items(min_len))
-        dup = _first_duplicate(s.casefold() for s in out)
-        if dup is not None:
-            raise self.fail(f"{dup!r} listed twice")
-        return out
-
-    def texts(self, required: tuple[str, ...]) -> dict[str, str]:
-        """A mapping language -> text that must hold at least the `required` languages."""
-        nodes = self.mapping((), tuple(self.value) if isinstance(self.value, dict) else ())
-        for lang in required:
-            if lang not in nodes:
-                raise self.child(lang, None).fail("missing key")
-        out = {}
-        for lang, n in nodes.items():
-            if not _LANG.match(str(lang)):
-                raise n.fail("not a language code (e.g. en, ms, id, nl)")
-            out[lang] = n.string()
-        return out
+    return v
 
 
-def _show(file: Path) -> str:
-    """The file as the user knows it: relative to the project when inside it."""
-    try:
-        return str(file.resolve().relative_to(paths.ROOT))
-    except ValueError:
-        return str(file)
+# language -> words; a trailing * matches the start of a word
+Keywords = Annotated[Languages(Strings()), AfterValidator(_keyword_texts)]
+Kinds = Strings(OneOf(INTERACTION_KINDS), min_len=0)
+Names = Texts(TEXT_LANGUAGES)
 
 
-def _kind(v: Any) -> str:
-    return "nothing" if v is None else type(v).__name__ if not isinstance(v, str) else repr(v)
-
-
-def _first_duplicate(values: Iterator[str] | Any) -> str | None:
-    seen: set[str] = set()
-    for v in values:
-        if v in seen:
-            return v
-        seen.add(v)
-    return None
-
-
-def _with_id(items: Iterator[_Node]) -> Iterator[tuple[_Node, str]]:
-    """Yield (item, id), naming each item by its id in error paths and refusing duplicate ids."""
-    seen: set[str] = set()
-    for n in items:
-        raw = n.value.get("id") if isinstance(n.value, dict) else None
-        if raw is None:
-            n.mapping(("id",), tuple(n.value) if isinstance(n.value, dict) else ())
-        id_ = n.child("id", raw).slug()
-        named = _Node(n.file, n.path.rsplit("[", 1)[0] + "." + id_, n.value)
-        if id_ in seen:
-            raise named.child("id", raw).fail(f"duplicate id {id_!r}")
-        seen.add(id_)
-        yield named, id_
+def _keywords(by_language: dict[str, list[str]]) -> tuple[Keyword, ...]:
+    return tuple(
+        Keyword(lang, k[:-1].rstrip(), True) if k.endswith("*") else Keyword(lang, k, False)
+        for lang, words in by_language.items()
+        for k in words
+    )
 
 
 # --- touchpoints.yaml ----------------------------------------------------------------------------
 
 
-def _catalog(root: _Node) -> Catalog:
-    top = root.mapping(("touchpoints", "channels", "rules"))
-    touchpoints: list[Touchpoint] = []
-    for n, tid in _with_id(top["touchpoints"].items()):
-        if tid == UNMAPPED:
-            f = n.mapping(("id", "name"))
-            touchpoints.append(Touchpoint(tid, f["name"].texts(TEXT_LANGUAGES), None, None, None))
-            continue
-        f = n.mapping(("id", "name", "kind", "stage", "owner"))
-        touchpoints.append(
-            Touchpoint(
-                id=tid,
-                names=f["name"].texts(TEXT_LANGUAGES),
-                kind=f["kind"].choice(TOUCHPOINT_KINDS),
-                stage=f["stage"].slug(),
-                owner=f["owner"].string(),
-            )
-        )
+class _Touchpoint(Schema):
+    id: Id
+    name: Names
+    kind: OneOf(TOUCHPOINT_KINDS) | None = None
+    stage: Id | None = None
+    owner: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fields_for_id(cls, data: Any) -> Any:
+        # `unmapped` is where no rule matched: a name only; every other touchpoint is complete
+        if isinstance(data, dict):
+            if data.get("id") == UNMAPPED:
+                for key in data:
+                    if key not in ("id", "name"):
+                        raise problem(key, "unknown key (allowed: id, name)")
+            else:
+                for key in ("id", "name", "kind", "stage", "owner"):
+                    if key not in data:
+                        raise problem(key, "missing key")
+        return data
+
+
+class _Channel(Schema):
+    hours: Number(0.01) | None = None
+    same_day: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_of_two(self) -> _Channel:
+        if (self.hours is None) == (self.same_day is None):
+            raise problem((), "give either hours or same_day: true")
+        if self.same_day is False:
+            raise problem("same_day", "only same_day: true is meaningful; give hours instead")
+        return self
+
+
+_CONDITIONS = ("source", "channel", "kind", "topic", "keywords")
+
+
+class _Rule(Schema):
+    id: Id
+    touchpoint: Text
+    source: Strings() | None = None
+    channel: Strings(OneOf(CHANNELS)) | None = None
+    kind: Strings(OneOf(INTERACTION_KINDS)) | None = None
+    topic: Strings() | None = None
+    keywords: Keywords | None = None
+
+    @model_validator(mode="after")
+    def _a_condition(self) -> _Rule:
+        if all(getattr(self, c) is None for c in _CONDITIONS):
+            raise problem((), "a rule needs at least one condition: " + ", ".join(_CONDITIONS))
+        return self
+
+
+class TouchpointsFile(Schema):
+    """touchpoints.yaml as written."""
+
+    touchpoints: Annotated[list[_Touchpoint], Field(min_length=1)]
+    channels: KeysOf(CHANNELS, _Channel)
+    rules: Annotated[list[_Rule], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _ids_and_targets(self) -> TouchpointsFile:
+        _unique_ids(self.touchpoints, "touchpoints")
+        _unique_ids(self.rules, "rules")
+        known = {t.id for t in self.touchpoints} | {UNMAPPED}
+        for i, r in enumerate(self.rules):
+            if r.touchpoint not in known:
+                raise problem(("rules", i, "touchpoint"), f"unknown touchpoint {r.touchpoint!r}")
+            if r.touchpoint == UNMAPPED:
+                raise problem(("rules", i, "touchpoint"),
+                              "rules may not target 'unmapped'; it is where no rule matched")
+        return self
+
+
+def _catalog(f: TouchpointsFile) -> Catalog:
+    touchpoints = [Touchpoint(t.id, t.name, t.kind, t.stage, t.owner) for t in f.touchpoints]
     if not any(t.id == UNMAPPED for t in touchpoints):
         touchpoints.append(
             Touchpoint(UNMAPPED, {"en": "Unmapped", "ms": "Tidak dipetakan"}, None, None, None)
         )
-    known = {t.id for t in touchpoints}
-
-    channels: list[ChannelExpectation] = []
-    for ch, n in top["channels"].mapping((), CHANNELS).items():
-        f = n.mapping((), ("hours", "same_day"))
-        if ("hours" in f) == ("same_day" in f):
-            raise n.fail("give either hours or same_day: true")
-        if "same_day" in f and not f["same_day"].boolean():
-            raise f["same_day"].fail("only same_day: true is meaningful; give hours instead")
-        hours = f["hours"].number(minimum=0.01) if "hours" in f else None
-        channels.append(ChannelExpectation(ch, float(hours) if hours else None, "same_day" in f))
-
-    rules: list[Rule] = []
-    conditions = ("source", "channel", "kind", "topic", "keywords")
-    for pos, (n, rid) in enumerate(_with_id(top["rules"].items()), start=1):
-        f = n.mapping(("id", "touchpoint"), conditions)
-        tp = f["touchpoint"].string()
-        if tp not in known:
-            raise f["touchpoint"].fail(f"unknown touchpoint {tp!r}")
-        if tp == UNMAPPED:
-            raise f["touchpoint"].fail(
-                "rules may not target 'unmapped'; it is where no rule matched"
-            )
-        if not any(c in f for c in conditions):
-            raise n.fail("a rule needs at least one condition: " + ", ".join(conditions))
-        rules.append(
-            Rule(
-                id=rid,
-                position=pos,
-                touchpoint=tp,
-                sources=f["source"].strings() if "source" in f else None,
-                channels=_choices(f.get("channel"), CHANNELS),
-                kinds=_choices(f.get("kind"), INTERACTION_KINDS),
-                topics=f["topic"].strings() if "topic" in f else None,
-                keywords=_keywords(f["keywords"]) if "keywords" in f else None,
-            )
+    channels = tuple(
+        ChannelExpectation(ch, c.hours, c.same_day is True) for ch, c in f.channels.items()
+    )
+    rules = tuple(
+        Rule(
+            id=r.id,
+            position=pos,
+            touchpoint=r.touchpoint,
+            sources=_tuple(r.source),
+            channels=_tuple(r.channel),
+            kinds=_tuple(r.kind),
+            topics=_tuple(r.topic),
+            keywords=_keywords(r.keywords) if r.keywords is not None else None,
         )
-    return Catalog(tuple(touchpoints), tuple(channels), tuple(rules))
+        for pos, r in enumerate(f.rules, start=1)
+    )
+    return Catalog(tuple(touchpoints), channels, rules)
 
 
-def _choices(node: _Node | None, options: tuple[str, ...]) -> tuple[str, ...] | None:
-    return None if node is None else node.strings(lambda n: n.choice(options))
-
-
-def _keywords(node: _Node) -> tuple[Keyword, ...]:
-    out: list[Keyword] = []
-    langs = node.mapping((), tuple(node.value) if isinstance(node.value, dict) else ())
-    if not langs:
-        raise node.fail("needs at least one language with keywords")
-    for lang, n in langs.items():
-        if not _LANG.match(str(lang)):
-            raise n.fail("not a language code (e.g. en, ms, id, nl)")
-        for k in n.strings():
-            text, prefix = (k[:-1].rstrip(), True) if k.endswith("*") else (k, False)
-            if "*" in text or not _WORDISH.search(text):
-                raise n.fail(f"keyword {k!r}: needs letters or digits, and * only at the end")
-            out.append(Keyword(lang, text, prefix))
-    return tuple(out)
+def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
 
 
 # --- scoring.yaml ------------------------------------------------------------------------------
 
 
-def _scoring(root: _Node) -> Scoring:
-    top = root.mapping(
-        ("as_of", "speed", "resolution", "rating", "language", "analysis_window", "segments"),
-        ("kind_signals", "precedence", "causes", "customer_words"),
-    )
-    sp = top["speed"].mapping(
-        (
-            "well_inside_fraction",
-            "channel_expectation_kinds",
-            "midnight_promise_is_date",
-            "business_timezone",
-        )
-    )
-    tz = sp["business_timezone"].string()
+def _time_zone(tz: str) -> str:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise sp["business_timezone"].fail(f"unknown time zone {tz!r}") from None
-    speed = SpeedRules(
-        well_inside_fraction=float(sp["well_inside_fraction"].number(0, 1)),
-        channel_expectation_kinds=_kinds(sp["channel_expectation_kinds"]),
-        midnight_promise_is_date=sp["midnight_promise_is_date"].boolean(),
-        business_timezone=tz,
-    )
-    rs = top["resolution"].mapping(("repeat_window_days", "kinds", "first_contact"))
-    resolution = ResolutionRules(
-        repeat_window_days=int(rs["repeat_window_days"].number(1, 365, integer=True)),
-        kinds=_kinds(rs["kinds"]),
-        first_contact=rs["first_contact"].choice(("meets", "exceeds")),
-    )
-    rating = top["rating"].mapping(("three",))
-    kind_signals: dict[str, str] = {}
-    if "kind_signals" in top:
-        for k, n in top["kind_signals"].mapping((), INTERACTION_KINDS).items():
-            kind_signals[k] = n.choice(EFFECTS)
-    lang = top["language"].mapping(("skip_kinds",))
-    win = top["analysis_window"].mapping(("days", "recent_days"))
-    days = int(win["days"].number(1, integer=True))
-    recent = int(win["recent_days"].number(1, days, integer=True))
+        raise problem((), f"unknown time zone {tz!r}") from None
+    return tz
 
-    seg_nodes = top["segments"].mapping(SEGMENTS)
+
+class _Speed(Schema):
+    well_inside_fraction: Number(0, 1)
+    channel_expectation_kinds: Kinds
+    midnight_promise_is_date: bool
+    business_timezone: Annotated[Text, AfterValidator(_time_zone)]
+
+
+class _Resolution(Schema):
+    repeat_window_days: Whole(1, 365)
+    kinds: Kinds
+    first_contact: OneOf(("meets", "exceeds"))
+
+
+class _Rating(Schema):
+    three: OneOf(("meets", "falls_short"))
+
+
+class _Language(Schema):
+    skip_kinds: Kinds
+
+
+class _Window(Schema):
+    days: Whole(1)
+    recent_days: Whole(1)
+
+    @model_validator(mode="after")
+    def _recent_inside(self) -> _Window:
+        if self.recent_days > self.days:
+            raise problem("recent_days", f"{self.recent_days} out of range "
+                                         f"(must be between 1 and {self.days}, the days)")
+        return self
+
+
+def _segment_model(sid: str) -> type[Schema]:
+    """label, handling and the segment's thresholds (a share 0..1, or a count)."""
+    fields: dict[str, Any] = {"label": (Names, ...), "handling": (Names, ...)}
+    for name, (typ, minimum) in _SEGMENT_THRESHOLDS[sid].items():
+        if name.endswith("_share"):
+            fields[name] = (Number(minimum, 1), ...)
+        else:
+            fields[name] = (Whole(int(minimum)) if typ is int else Number(minimum), ...)
+    return create_model(f"_Segment_{sid}", __base__=Schema, **fields)
+
+
+class _ExtremeCritic(_segment_model("extreme_critic")):  # type: ignore[misc]
+    @model_validator(mode="after")
+    def _min_below_max(self) -> _ExtremeCritic:
+        if self.min_dissatisfied_share > self.max_dissatisfied_share:
+            raise problem("min_dissatisfied_share", "is above max_dissatisfied_share")
+        return self
+
+
+_Segments = create_model(
+    "_Segments",
+    __base__=Schema,
+    **{s: (_ExtremeCritic if s == "extreme_critic" else _segment_model(s), ...) for s in SEGMENTS},
+)
+
+
+def _some_causes(v: Any) -> Any:
+    if isinstance(v, dict) and not v:
+        raise problem((), "give topics, keywords or both")
+    return v
+
+
+class _Cause(Schema):
+    topics: Strings() | None = None
+    keywords: Keywords | None = None
+
+
+class _CustomerWords(Schema):
+    languages: Strings(min_len=0) | None
+    positive_at: Number(0, 1)
+    negative_at: Number(-1, 0)
+    detect_language: bool = True
+
+    @model_validator(mode="after")
+    def _with_a_lexicon(self) -> _CustomerWords:
+        for i, lang in enumerate(self.languages or ()):
+            if lang not in LEXICON_LANGUAGES:
+                raise problem(("languages", i), f"no sentiment lexicon for {lang!r}; use some "
+                                                f"of {', '.join(LEXICON_LANGUAGES)}")
+        return self
+
+
+class ScoringFile(Schema):
+    """scoring.yaml as written."""
+
+    as_of: OneOf(("data", "clock"))
+    speed: _Speed
+    resolution: _Resolution
+    rating: _Rating
+    language: _Language
+    analysis_window: _Window
+    segments: _Segments
+    kind_signals: KeysOf(INTERACTION_KINDS, OneOf(EFFECTS)) = {}
+    precedence: OneOf(PRECEDENCES) = "customer_first"
+    causes: KeysOf(CAUSES, Annotated[_Cause, BeforeValidator(_some_causes)]) = {}
+    customer_words: _CustomerWords | None = None
+
+
+def _scoring(f: ScoringFile) -> Scoring:
     segments = []
     for sid in SEGMENTS:
-        spec = _SEGMENT_THRESHOLDS[sid]
-        f = seg_nodes[sid].mapping(("label", "handling", *spec))
-        thresholds = {}
-        for name, (typ, minimum) in spec.items():
-            if name.endswith("_share"):
-                thresholds[name] = float(f[name].number(minimum, 1))
-            else:
-                thresholds[name] = f[name].number(minimum, integer=typ is int)
-        segments.append(
-            Segment(
-                sid,
-                f["label"].texts(TEXT_LANGUAGES),
-                f["handling"].texts(TEXT_LANGUAGES),
-                thresholds,
-            )
-        )
-    ec = next(s for s in segments if s.id == "extreme_critic")
-    if ec.thresholds["min_dissatisfied_share"] > ec.thresholds["max_dissatisfied_share"]:
-        raise (
-            seg_nodes["extreme_critic"]
-            .child("min_dissatisfied_share", None)
-            .fail("is above max_dissatisfied_share")
-        )
+        s = getattr(f.segments, sid)
+        thresholds = {name: getattr(s, name) for name in _SEGMENT_THRESHOLDS[sid]}
+        segments.append(Segment(sid, s.label, s.handling, thresholds))
+    cw = f.customer_words
     return Scoring(
-        as_of=top["as_of"].choice(("data", "clock")),
-        speed=speed,
-        resolution=resolution,
-        rating_three=rating["three"].choice(("meets", "falls_short")),
-        kind_signals=kind_signals,
-        skip_kinds=_kinds(lang["skip_kinds"]),
-        window_days=days,
-        recent_days=recent,
+        as_of=f.as_of,
+        speed=SpeedRules(
+            well_inside_fraction=f.speed.well_inside_fraction,
+            channel_expectation_kinds=tuple(f.speed.channel_expectation_kinds),
+            midnight_promise_is_date=f.speed.midnight_promise_is_date,
+            business_timezone=f.speed.business_timezone,
+        ),
+        resolution=ResolutionRules(
+            repeat_window_days=f.resolution.repeat_window_days,
+            kinds=tuple(f.resolution.kinds),
+            first_contact=f.resolution.first_contact,
+        ),
+        rating_three=f.rating.three,
+        kind_signals=dict(f.kind_signals),
+        skip_kinds=tuple(f.language.skip_kinds),
+        window_days=f.analysis_window.days,
+        recent_days=f.analysis_window.recent_days,
         segments=tuple(segments),
-        precedence=(
-            top["precedence"].choice(PRECEDENCES) if "precedence" in top else "customer_first"
+        precedence=f.precedence,
+        # CAUSES order, first match wins
+        causes=tuple(
+            Cause(cid, tuple(t.lower() for t in c.topics or ()), _keywords(c.keywords or {}))
+            for cid in CAUSES
+            if (c := f.causes.get(cid)) is not None
         ),
-        causes=_causes(top["causes"]) if "causes" in top else (),
-        customer_words=(
-            _customer_words(top["customer_words"]) if "customer_words" in top else None
+        customer_words=None if cw is None else CustomerWords(
+            languages=tuple(cw.languages or ()),
+            positive_at=cw.positive_at,
+            negative_at=cw.negative_at,
+            detect_language=cw.detect_language,
         ),
     )
-
-
-def _customer_words(node: _Node) -> CustomerWords:
-    """customer_words: the sentiment signal's languages and thresholds."""
-    f = node.mapping(("languages", "positive_at", "negative_at"), ("detect_language",))
-    langs = f["languages"].strings(min_len=0) if f["languages"].value else ()
-    for i, lang in enumerate(langs):
-        if lang not in LEXICON_LANGUAGES:
-            raise f["languages"].child(i, lang).fail(
-                f"no sentiment lexicon for {lang!r}; use some of {', '.join(LEXICON_LANGUAGES)}"
-            )
-    positive = float(f["positive_at"].number(0, 1))
-    negative = float(f["negative_at"].number(-1, 0))
-    return CustomerWords(
-        languages=tuple(langs),
-        positive_at=positive,
-        negative_at=negative,
-        detect_language=f["detect_language"].boolean() if "detect_language" in f else True,
-    )
-
-
-def _causes(node: _Node) -> tuple[Cause, ...]:
-    """causes.<product|policy>: topics and/or keywords per language (CAUSES order)."""
-    nodes = node.mapping((), CAUSES)
-    out = []
-    for cid in CAUSES:
-        if cid not in nodes:
-            continue
-        f = nodes[cid].mapping((), ("topics", "keywords"))
-        if not f:
-            raise nodes[cid].fail("give topics, keywords or both")
-        topics = f["topics"].strings() if "topics" in f else ()
-        keywords = _keywords(f["keywords"]) if "keywords" in f else ()
-        out.append(Cause(cid, tuple(t.lower() for t in topics), keywords))
-    return tuple(out)
-
-
-def _kinds(node: _Node) -> tuple[str, ...]:
-    return node.strings(lambda n: n.choice(INTERACTION_KINDS), min_len=0)
 
 
 # --- lexicon.yaml ------------------------------------------------------------------------------
 
 
-def _lexicon(root: _Node) -> Lexicon:
-    top = root.mapping(("phrases",))
-    phrases: list[Phrase] = []
-    owner: dict[str, str] = {}  # variant (case-folded) -> phrase id, across phrases
-    for n, pid in _with_id(top["phrases"].items()):
-        f = n.mapping(("id", "label", "variants", "alternative"))
-        vnodes = f["variants"].mapping(
-            LEXICON_LANGUAGES,
-            tuple(k for k in f["variants"].value if k not in LEXICON_LANGUAGES)
-            if isinstance(f["variants"].value, dict)
-            else (),
-        )
-        variants: list[Variant] = []
-        for lang, vn in vnodes.items():
-            if not _LANG.match(str(lang)):
-                raise vn.fail("not a language code (e.g. en, ms, id, nl)")
-            for text in vn.strings():
-                if not _WORDISH.search(text):
-                    raise vn.fail(f"variant {text!r} has no letters")
-                other = owner.setdefault(text.casefold(), pid)
-                if other != pid:
-                    raise vn.fail(f"variant {text!r} is also listed under phrase {other!r}")
-                variants.append(Variant(lang, text))
-        phrases.append(
+def _variant_texts(v: dict[str, list[str]]) -> dict[str, list[str]]:
+    for lang, texts in v.items():
+        for text in texts:
+            if not _WORDISH.search(text):
+                raise problem(lang, f"variant {text!r} has no letters")
+    return v
+
+
+class _Phrase(Schema):
+    id: Id
+    label: Names
+    variants: Annotated[Languages(Strings(), LEXICON_LANGUAGES), AfterValidator(_variant_texts)]
+    alternative: Names
+
+
+class LexiconFile(Schema):
+    """lexicon.yaml as written."""
+
+    phrases: Annotated[list[_Phrase], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _one_phrase_per_variant(self) -> LexiconFile:
+        _unique_ids(self.phrases, "phrases")
+        owner: dict[str, str] = {}  # variant (case-folded) -> phrase id, across phrases
+        for i, p in enumerate(self.phrases):
+            for lang, texts in p.variants.items():
+                for text in texts:
+                    other = owner.setdefault(text.casefold(), p.id)
+                    if other != p.id:
+                        raise problem(("phrases", i, "variants", lang),
+                                      f"variant {text!r} is also listed under phrase {other!r}")
+        return self
+
+
+def _lexicon(f: LexiconFile) -> Lexicon:
+    return Lexicon(
+        tuple(
             Phrase(
-                id=pid,
-                labels=f["label"].texts(TEXT_LANGUAGES),
-                variants=tuple(variants),
-                alternatives=f["alternative"].texts(TEXT_LANGUAGES),
+                id=p.id,
+                labels=p.label,
+                variants=tuple(Variant(lang, t) for lang, ts in p.variants.items() for t in ts),
+                alternatives=p.alternative,
             )
+            for p in f.phrases
         )
-    return Lexicon(tuple(phrases))
+    )
 
 
 def _cross_check(catalog: Catalog, scoring: Scoring, scoring_file: Path) -> None:

@@ -19,13 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import duckdb
 import pyarrow as pa
+from pydantic import AfterValidator, ConfigDict
 
 from pipeline.errors import UserError
-from pipeline.reference import _Node, _show
+from pipeline.reference_schema import Number, Schema, Text, load_model, model_validator, problem
+from pipeline.reference_schema import show as _show
 from pipeline.touchpoints import install_macros, load_table, run_sql
 
 _SQL = Path(__file__).parent
@@ -158,55 +160,83 @@ def _lexicon(file: Path, language: str) -> list[SentimentTerm]:
     return out
 
 
-def _modifiers(file: Path) -> tuple[SentimentModifier, ...]:
-    root = _Node.load(file)
-    if not isinstance(root.value, dict):
-        raise root.fail("expected a mapping: `weights:` and one block per language code")
-    nodes = root.mapping(("weights",), tuple(k for k in root.value if k != "weights"))
-    w = nodes["weights"].mapping(("negation", "contrast_before", "contrast_after"),
-                                 ("question_positive",))
-    negation = w["negation"].number(-1, 0)
-    before, after = w["contrast_before"].number(0, 4), w["contrast_after"].number(0, 4)
-    # optional: without it a question weighs like any sentence
-    question = w["question_positive"].number(0, 1) if "question_positive" in w else None
-    out: list[SentimentModifier] = []
-    for language, node in nodes.items():
-        if language == "weights":
-            continue
-        if not _LANG.match(str(language)):
-            raise node.fail("not a language code (e.g. en, ms, id, nl)")
-        roles = node.mapping((), MODIFIER_ROLES)
-        seen: set[tuple[str, str]] = set()
-        if question is not None:
-            # a weight, not a word: "?" never matches a normalised word
-            out.append(SentimentModifier(language, "?", "question_positive", question))
-        for n in roles["negators"].items() if "negators" in roles else ():
-            out.append(SentimentModifier(language, _word(n, "negators", seen), "negator",
-                                         negation))
-        for n in roles["contrast"].items() if "contrast" in roles else ():
-            text = _word(n, "contrast", seen)
-            out.append(SentimentModifier(language, text, "contrast", after))
-            out.append(SentimentModifier(language, text, "contrast_before", before))
-        for key_, role in (("intensifiers", "intensifier"),
-                           ("intensifiers_after", "intensifier_after")):
-            if key_ not in roles:
-                continue
-            entries = roles[key_].mapping((), tuple(roles[key_].value or ()))
-            for key, n in entries.items():
-                text = _word(_Node(file, n.path, str(key)), key_, seen)
-                out.append(SentimentModifier(language, text, role, n.number(-2, 2)))
-    return tuple(out)
-
-
-def _word(n: _Node, role: str, seen: set[tuple[str, str]]) -> str:
-    """A modifier word, normalised; refused when empty, longer than two words or listed twice."""
-    text = normalise(n.string())
+def _modifier_word(v: str) -> str:
+    """A modifier word, normalised: one or two words."""
+    text = normalise(v)
     if not text or len(text.split()) > 2:
-        raise n.fail(f"{n.value!r}: a modifier is one or two words")
-    if (role, text) in seen:
-        raise n.fail(f"{text!r} is listed twice under {role}; keep one")
-    seen.add((role, text))
+        raise problem((), f"{v!r}: a modifier is one or two words")
     return text
+
+
+Word = Annotated[Text, AfterValidator(_modifier_word)]
+Boost = Number(-2, 2)
+
+
+class _Weights(Schema):
+    negation: Number(-1, 0)
+    contrast_before: Number(0, 4)
+    contrast_after: Number(0, 4)
+    # optional: without it a question weighs like any sentence
+    question_positive: Number(0, 1) | None = None
+
+
+class _LanguageModifiers(Schema):
+    negators: list[Word] = []
+    intensifiers: dict[Word, Boost] = {}
+    intensifiers_after: dict[Word, Boost] = {}
+    contrast: list[Word] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _listed_once(cls, data: Any) -> Any:
+        """A word twice under one role (after normalising) is refused, naming the second."""
+        for role in MODIFIER_ROLES:
+            words = data.get(role) if isinstance(data, dict) else None
+            keys = list(words) if isinstance(words, dict | list) else []
+            seen: set[str] = set()
+            for i, word in enumerate(keys):
+                text = normalise(word) if isinstance(word, str) else None
+                if text and text in seen:
+                    at = (role, i) if isinstance(words, list) else (role, word)
+                    raise problem(at, f"{text!r} is listed twice under {role}; keep one")
+                seen.add(text or "")
+        return data
+
+
+class ModifiersFile(Schema):
+    """modifiers.yaml: `weights:` and one block per language code."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, _LanguageModifiers]
+
+    weights: _Weights
+
+    @model_validator(mode="before")
+    @classmethod
+    def _language_codes(cls, data: Any) -> Any:
+        for key in data if isinstance(data, dict) else ():
+            if key != "weights" and not (isinstance(key, str) and _LANG.match(key)):
+                raise problem(str(key), "not a language code (e.g. en, ms, id, nl)")
+        return data
+
+
+def _modifiers(file: Path) -> tuple[SentimentModifier, ...]:
+    f = load_model(file, ModifiersFile)
+    w = f.weights
+    out: list[SentimentModifier] = []
+    for language, m in (f.model_extra or {}).items():
+        if w.question_positive is not None:
+            # a weight, not a word: "?" never matches a normalised word
+            out.append(SentimentModifier(language, "?", "question_positive", w.question_positive))
+        out.extend(SentimentModifier(language, t, "negator", w.negation) for t in m.negators)
+        for t in m.contrast:
+            out.append(SentimentModifier(language, t, "contrast", w.contrast_after))
+            out.append(SentimentModifier(language, t, "contrast_before", w.contrast_before))
+        out.extend(SentimentModifier(language, t, "intensifier", b)
+                   for t, b in m.intensifiers.items())
+        out.extend(SentimentModifier(language, t, "intensifier_after", b)
+                   for t, b in m.intensifiers_after.items())
+    return tuple(out)
 
 
 _REF_TABLES: dict[str, pa.Schema] = {

@@ -9,10 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, PlainValidator, ValidationInfo
 
 from pipeline.errors import UserError
-from pipeline.report.labels import _load_yaml, _show
+from pipeline.reference_schema import (
+    KeysOf,
+    Number,
+    OneOf,
+    Schema,
+    Text,
+    Whole,
+    keyed,
+    load_model,
+    model_validator,
+    problem,
+    show,
+)
+from pipeline.reference_schema import Texts as TextsOf
 from pipeline.report.model import PRIORITIES
 from pipeline.vocabulary import INTERACTION_KINDS, SEGMENTS, TOUCHPOINT_KINDS
 from pipeline.vocabulary import TEXT_LANGUAGES as REQUIRED_LANGUAGES
@@ -115,80 +130,14 @@ class Playbook:
         return None if texts is None else texts.get(lang) or texts["en"]
 
 
-class _Reader:
-    """Pull typed values out of the YAML, naming file and key in every error."""
-
-    def __init__(self, file: Path):
-        self.file = file
-
-    def fail(self, key: str, problem: str) -> UserError:
-        return UserError(f"{_show(self.file)}: {key or '(top level)'}: {problem}")
-
-    def mapping(
-        self, key: str, value: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()
-    ) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(key, "expected a mapping")
-        for k in value:
-            if k not in required and k not in optional:
-                allowed = ", ".join(required + optional)
-                raise self.fail(_join(key, k), f"unknown key (allowed: {allowed})")
-        for k in required:
-            if k not in value:
-                raise self.fail(_join(key, k), "missing key")
-        return value
-
-    def number(
-        self, key: str, value: Any, lo: float, hi: float | None = None, integer: bool = False
-    ) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(key, f"expected a number, got {value!r}")
-        if integer and not isinstance(value, int):
-            raise self.fail(key, f"expected a whole number, got {value!r}")
-        if value < lo or (hi is not None and value > hi):
-            bound = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
-            raise self.fail(key, f"{value!r} out of range (must be {bound})")
-        return value
-
-    def strings(self, key: str, value: Any, choices: tuple[str, ...] | None = None) -> tuple:
-        if not isinstance(value, list) or not value:
-            raise self.fail(key, "expected a non-empty list")
-        for v in value:
-            if not isinstance(v, str) or not v.strip():
-                raise self.fail(key, f"expected texts, got {v!r}")
-            if choices is not None and v not in choices:
-                raise self.fail(key, f"{v!r} is not one of {', '.join(choices)}")
-        return tuple(v.strip() for v in value)
-
-    def texts(self, key: str, value: Any) -> dict[str, str]:
-        if not isinstance(value, dict):
-            raise self.fail(key, "expected a mapping language -> text")
-        for lang in REQUIRED_LANGUAGES:
-            if lang not in value:
-                raise self.fail(_join(key, lang), "missing key")
-        out = {}
-        for lang, text in value.items():
-            if not isinstance(text, str) or not text.strip():
-                raise self.fail(_join(key, str(lang)), "expected a non-empty text")
-            out[str(lang)] = " ".join(text.split())
-        return out
-
-
-def _join(key: str, sub: Any) -> str:
-    return f"{key}.{sub}" if key else str(sub)
-
-
-def _reasons(r: _Reader, key: str, value: Any) -> tuple[str, ...]:
+def _reasons(patterns: list[str]) -> list[str]:
     """Reason patterns, each naming a code the scorer gives (or, with a trailing *, the start of
     one): a misspelt code would silently never match."""
-    from pipeline.outcomes import REASON_CODES
+    from pipeline.outcomes import REASON_CODES, declared_code
 
     exact = {c for c in REASON_CODES if "<" not in c} | {f"kind_{k}" for k in INTERACTION_KINDS}
     families = {c.split("<", 1)[0] for c in REASON_CODES if "<" in c}  # discouraged_phrase:
     exact |= {f.rstrip(":") for f in families}  # their codes counted together
-    from pipeline.outcomes import declared_code
-
-    patterns = r.strings(key, value)
     for p in patterns:
         if p.startswith("*"):  # the end of a code: *_fell_short, every declared signal's
             ok = declared_code("x" + p[1:]) or any(c.endswith(p[1:]) for c in exact)
@@ -198,7 +147,7 @@ def _reasons(r: _Reader, key: str, value: Any) -> tuple[str, ...]:
             ok = (p in exact or any(p.startswith(f) and len(p) > len(f) for f in families)
                   or declared_code(p))
         if not ok:
-            raise r.fail(key, f"{p!r} is not a reason code the scorer gives (one of "
+            raise problem((), f"{p!r} is not a reason code the scorer gives (one of "
                               f"{', '.join(sorted(exact))}, or {', '.join(sorted(families))}"
                               "<id>, or a declared signal's <name>_exceeded, <name>_met, "
                               "<name>_fell_short; a trailing * matches the start, a leading * "
@@ -206,149 +155,167 @@ def _reasons(r: _Reader, key: str, value: Any) -> tuple[str, ...]:
     return patterns
 
 
+def _known_touchpoints(ids: list[str], info: ValidationInfo) -> list[str]:
+    """The catalog's touchpoint ids, when the caller gives them (load_playbook's argument)."""
+    known = (info.context or {}).get("touchpoint_ids")
+    unknown = [t for t in ids if known is not None and t not in known]
+    if unknown:
+        raise problem((), f"unknown touchpoint {unknown[0]!r}")
+    return ids
+
+
+Texts = TextsOf(REQUIRED_LANGUAGES, squeeze=True)
+Share = Number(0, 1)
+Some = Field(min_length=1)  # a condition with an empty list could never hold
+
+
+class _Selection(Schema):
+    min_scored: Whole(1)
+    min_reason_share: Share
+    min_reason_n: Whole(1)
+    max_actions_per_touchpoint: Whole(1)
+    segment_share: Share
+    act_first: Whole(0, 20)
+
+
+class _P1(Schema):
+    min_dissatisfied_share: Share
+    min_volume_share: Share
+    min_reorder_drop: Share
+    below_overall_net_delight: bool = False
+
+
+class _P2(Schema):
+    min_dissatisfied_share: Share
+    min_volume_share: Share
+
+
+class _Priority(Schema):
+    p1: _P1
+    p2: _P2
+    small_n: Whole(1) = 30
+
+    @model_validator(mode="after")
+    def _p2_not_stricter(self) -> _Priority:
+        if self.p2.min_dissatisfied_share > self.p1.min_dissatisfied_share:
+            raise problem(("p2", "min_dissatisfied_share"), "is above p1's: P2 would be stricter")
+        return self
+
+
+def _target(v: Any) -> float | str:
+    """A KPI target: a share (-1..1 for net delight) or `channel` (the expected hours)."""
+    if v == "channel":
+        return v
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise problem((), f"expected a number or channel, got {v!r}")
+    if not -1 <= v <= 1:
+        raise problem((), f"{v!r} out of range (must be between -1 and 1)")
+    return float(v)
+
+
+class _Kpi(Schema):
+    target: Annotated[float | str, PlainValidator(_target)]
+    lower_is_better: bool = False
+    step: Number(0.001, 1) | None = None
+
+
+class _Action(Schema):
+    id: Text
+    kpi: OneOf(KPIS)
+    text: Texts
+    reasons: Annotated[list[Text], Some, AfterValidator(_reasons)] | None = None
+    touchpoints: Annotated[list[Text], Some, AfterValidator(_known_touchpoints)] | None = None
+    kinds: Annotated[list[OneOf(TOUCHPOINT_KINDS)], Some] | None = None
+    segments: Annotated[list[OneOf(SEGMENTS)], Some] | None = None
+
+    def conditions(self) -> tuple:
+        return self.reasons, self.touchpoints, self.kinds, self.segments
+
+
+_Kpis = keyed("kpis", KPIS, _Kpi)
+_DueDays = keyed("due_days", PRIORITIES, Whole(0, 3650))
+
+
+class PlaybookFile(Schema):
+    """playbook.yaml as written."""
+
+    selection: _Selection
+    priority: _Priority
+    due_days: _DueDays
+    kpis: _Kpis
+    actions: Annotated[list[_Action], Some]
+    segment_notes: KeysOf(SEGMENTS, Texts) | None = None
+
+    @model_validator(mode="after")
+    def _actions_in_order(self) -> PlaybookFile:
+        seen: set[str] = set()
+        for i, a in enumerate(self.actions):
+            if a.id in seen:
+                raise problem(("actions", i, "id"), f"duplicate id {a.id!r}")
+            seen.add(a.id)
+        last = len(self.actions) - 1
+        if any(c is not None for c in self.actions[last].conditions()):
+            raise problem(("actions", last),
+                          "the last action is the fallback: give it no condition")
+        for i, a in enumerate(self.actions[:last]):
+            if all(c is None for c in a.conditions()):
+                raise problem(("actions", i), "only the last action may have no condition")
+        return self
+
+    @model_validator(mode="after")
+    def _channel_target(self) -> PlaybookFile:
+        for kid in KPIS:
+            if getattr(self.kpis, kid).target == "channel" and kid != "median_ttr":
+                raise problem(("kpis", kid, "target"), "only median_ttr can take `channel`")
+        return self
+
+
 def load_playbook(reference_dir: Path, touchpoint_ids: tuple[str, ...] | None = None) -> Playbook:
     """Read and check playbook.yaml; `touchpoint_ids` (the catalog's) checks action conditions."""
     file = Path(reference_dir) / PLAYBOOK_FILE
     if not file.is_file():
-        raise UserError(f"{_show(file)}: playbook file missing")
-    r = _Reader(file)
-    top = r.mapping(
-        "",
-        _load_yaml(file),
-        ("selection", "priority", "due_days", "kpis", "actions"),
-        ("segment_notes",),
-    )
-
-    s = r.mapping(
-        "selection",
-        top["selection"],
-        (
-            "min_scored",
-            "min_reason_share",
-            "min_reason_n",
-            "max_actions_per_touchpoint",
-            "segment_share",
-            "act_first",
-        ),
-    )
+        raise UserError(f"{show(file)}: playbook file missing")
+    f = load_model(file, PlaybookFile, context={"touchpoint_ids": touchpoint_ids})
+    s, p = f.selection, f.priority
     selection = Selection(
-        min_scored=int(r.number("selection.min_scored", s["min_scored"], 1, integer=True)),
-        min_reason_share=float(r.number("selection.min_reason_share", s["min_reason_share"], 0, 1)),
-        min_reason_n=int(r.number("selection.min_reason_n", s["min_reason_n"], 1, integer=True)),
-        max_actions_per_touchpoint=int(
-            r.number(
-                "selection.max_actions_per_touchpoint",
-                s["max_actions_per_touchpoint"],
-                1,
-                integer=True,
-            )
-        ),
-        segment_share=float(r.number("selection.segment_share", s["segment_share"], 0, 1)),
-        act_first=int(r.number("selection.act_first", s["act_first"], 0, 20, integer=True)),
+        min_scored=s.min_scored,
+        min_reason_share=s.min_reason_share,
+        min_reason_n=s.min_reason_n,
+        max_actions_per_touchpoint=s.max_actions_per_touchpoint,
+        segment_share=s.segment_share,
+        act_first=s.act_first,
     )
-
-    p = r.mapping("priority", top["priority"], ("p1", "p2"), ("small_n",))
-    p1 = r.mapping(
-        "priority.p1",
-        p["p1"],
-        ("min_dissatisfied_share", "min_volume_share", "min_reorder_drop"),
-        ("below_overall_net_delight",),
-    )
-    below = p1.get("below_overall_net_delight", False)
-    if not isinstance(below, bool):
-        raise r.fail("priority.p1.below_overall_net_delight", "expected true or false")
-    p2 = r.mapping("priority.p2", p["p2"], ("min_dissatisfied_share", "min_volume_share"))
     rule = PriorityRule(
-        p1_dissatisfied=float(
-            r.number("priority.p1.min_dissatisfied_share", p1["min_dissatisfied_share"], 0, 1)
-        ),
-        p1_volume=float(r.number("priority.p1.min_volume_share", p1["min_volume_share"], 0, 1)),
-        p1_reorder_drop=float(
-            r.number("priority.p1.min_reorder_drop", p1["min_reorder_drop"], 0, 1)
-        ),
-        p1_below_overall=below,
-        p2_dissatisfied=float(
-            r.number("priority.p2.min_dissatisfied_share", p2["min_dissatisfied_share"], 0, 1)
-        ),
-        p2_volume=float(r.number("priority.p2.min_volume_share", p2["min_volume_share"], 0, 1)),
-        small_n=int(r.number("priority.small_n", p.get("small_n", 30), 1, integer=True)),
+        p1_dissatisfied=p.p1.min_dissatisfied_share,
+        p1_volume=p.p1.min_volume_share,
+        p1_reorder_drop=p.p1.min_reorder_drop,
+        p1_below_overall=p.p1.below_overall_net_delight,
+        p2_dissatisfied=p.p2.min_dissatisfied_share,
+        p2_volume=p.p2.min_volume_share,
+        small_n=p.small_n,
     )
-    if rule.p2_dissatisfied > rule.p1_dissatisfied:
-        raise r.fail("priority.p2.min_dissatisfied_share", "is above p1's: P2 would be stricter")
-
-    d = r.mapping("due_days", top["due_days"], PRIORITIES)
-    due_days = {k: int(r.number(f"due_days.{k}", d[k], 0, 3650, integer=True)) for k in PRIORITIES}
-
-    kn = r.mapping("kpis", top["kpis"], KPIS)
     kpis: dict[str, Kpi] = {}
     for kid in KPIS:
-        f = r.mapping(f"kpis.{kid}", kn[kid], ("target",), ("lower_is_better", "step"))
-        lower = f.get("lower_is_better", False)
-        if not isinstance(lower, bool):
-            raise r.fail(f"kpis.{kid}.lower_is_better", "expected true or false")
-        step = float(r.number(f"kpis.{kid}.step", f["step"], 0.001, 1)) if "step" in f else (
-            0.10 if kid == "median_ttr" else 0.05
+        k = getattr(f.kpis, kid)
+        step = k.step if k.step is not None else 0.10 if kid == "median_ttr" else 0.05
+        channel = k.target == "channel"
+        kpis[kid] = Kpi(kid, None if channel else k.target, channel, k.lower_is_better, step)
+    actions = tuple(
+        Action(
+            id=a.id,
+            reasons=_tuple(a.reasons),
+            touchpoints=_tuple(a.touchpoints),
+            kinds=_tuple(a.kinds),
+            segments=_tuple(a.segments),
+            kpi=a.kpi,
+            texts=a.text,
         )
-        if f["target"] == "channel":
-            if kid != "median_ttr":
-                raise r.fail(f"kpis.{kid}.target", "only median_ttr can take `channel`")
-            kpis[kid] = Kpi(kid, None, True, lower, step)
-        else:
-            target = r.number(f"kpis.{kid}.target", f["target"], -1, 1)
-            kpis[kid] = Kpi(kid, float(target), False, lower, step)
+        for a in f.actions
+    )
+    notes = dict(f.segment_notes or {})
+    due_days = {k: getattr(f.due_days, k) for k in PRIORITIES}
+    return Playbook(selection, rule, due_days, kpis, actions, notes)
 
-    actions: list[Action] = []
-    seen: set[str] = set()
-    if not isinstance(top["actions"], list) or not top["actions"]:
-        raise r.fail("actions", "expected a non-empty list")
-    for i, node in enumerate(top["actions"]):
-        aid = node.get("id") if isinstance(node, dict) else None
-        key = f"actions.{aid}" if isinstance(aid, str) else f"actions[{i}]"
-        f = r.mapping(
-            key, node, ("id", "kpi", "text"), ("reasons", "touchpoints", "kinds", "segments")
-        )
-        if not isinstance(aid, str) or not aid.strip():
-            raise r.fail(f"{key}.id", "expected a non-empty text")
-        if aid in seen:
-            raise r.fail(f"{key}.id", f"duplicate id {aid!r}")
-        seen.add(aid)
-        if f["kpi"] not in KPIS:
-            raise r.fail(f"{key}.kpi", f"{f['kpi']!r} is not one of {', '.join(KPIS)}")
-        tps = r.strings(f"{key}.touchpoints", f["touchpoints"]) if "touchpoints" in f else None
-        if tps and touchpoint_ids is not None:
-            unknown = [t for t in tps if t not in touchpoint_ids]
-            if unknown:
-                raise r.fail(f"{key}.touchpoints", f"unknown touchpoint {unknown[0]!r}")
-        actions.append(
-            Action(
-                id=aid,
-                reasons=_reasons(r, f"{key}.reasons", f["reasons"]) if "reasons" in f else None,
-                touchpoints=tps,
-                kinds=(
-                    r.strings(f"{key}.kinds", f["kinds"], TOUCHPOINT_KINDS)
-                    if "kinds" in f
-                    else None
-                ),
-                segments=(
-                    r.strings(f"{key}.segments", f["segments"], SEGMENTS)
-                    if "segments" in f
-                    else None
-                ),
-                kpi=f["kpi"],
-                texts=r.texts(f"{key}.text", f["text"]),
-            )
-        )
-    last = actions[-1]
-    if any(c is not None for c in (last.reasons, last.touchpoints, last.kinds, last.segments)):
-        raise r.fail(f"actions.{last.id}", "the last action is the fallback: give it no condition")
-    for a in actions[:-1]:
-        if all(c is None for c in (a.reasons, a.touchpoints, a.kinds, a.segments)):
-            raise r.fail(f"actions.{a.id}", "only the last action may have no condition")
 
-    notes: dict[str, dict[str, str]] = {}
-    for seg, texts in r.mapping(
-        "segment_notes", top.get("segment_notes") or {}, (), SEGMENTS
-    ).items():
-        notes[seg] = r.texts(f"segment_notes.{seg}", texts)
-
-    return Playbook(selection, rule, due_days, kpis, tuple(actions), notes)
+def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)

@@ -247,7 +247,7 @@ SIMPLE = "id,created,channel\nA1,2026-03-18 10:00,Email\nA2,2026-03-18 11:00,Pho
 @pytest.mark.parametrize(("name", "content", "encoding", "comment"), [
     ("bom.csv", b"\xef\xbb\xbf" + SIMPLE.encode(), "utf-8", "byte-order mark"),
     ("u16.csv", SIMPLE.encode("utf-16"), "utf-16", "UTF-16"),
-    ("plain.csv.gz", gzip.compress(SIMPLE.encode()), None, "gzip-compressed"),
+    ("plain.csv.gz", gzip.compress(SIMPLE.encode(), mtime=0), None, "gzip-compressed"),
     ("plain.csv.zst", zstandard.ZstdCompressor().compress(SIMPLE.encode()), None,
      "zstd-compressed"),
 ])
@@ -553,7 +553,7 @@ def test_file_outside_the_data_folder_is_drafted_with_a_note(project: Project, t
     ("header_only.csv", b"id,created,channel\n", "no data rows"),
     ("binary.bin", bytes(range(256)) * 8, "binary"),
     ("bad.csv.gz", b"this is not gzip at all", "named .gz but not gzip-compressed"),
-    ("cut.csv.gz", gzip.compress(SIMPLE.encode() * 50)[:12], "cannot be decompressed"),
+    ("cut.csv.gz", gzip.compress(SIMPLE.encode() * 50, mtime=0)[:12], "cannot be decompressed"),
     ("bad.json", b'{"a": [1, 2', "not valid JSON"),
     ("numbers.json", b"[1, 2, 3]", "not of objects"),
     ("archive.zip", None, "a zip archive, not a workbook"),

@@ -159,6 +159,11 @@ MODELS: tuple[Model, ...] = (
     _m("mart_retention_claims", "retention", "claim_id", "mart_customer_retention"),
     _m("mart_cohort_retention", "retention", "cohort_month, experience, months_since",
        "mart_customer_retention, orders"),
+    # repeat purchases after the first order: from orders alone (a warehouse with no contacts)
+    _m("mart_repeat_purchase", "retention", "window_days",
+       "mart_customer_retention, ref_retention_windows"),
+    _m("mart_repeat_cohorts", "retention", "cohort_month, window_days",
+       "mart_customer_retention, ref_retention_windows"),
     _m("mart_retention_curves", "retention", "experience, day", "_in_mart_retention_curves"),
     _m("mart_retention_at_risk", "retention", "experience, day", "_in_mart_retention_at_risk"),
     # ingest: each target's contested batch rows (pipeline/ingest/__init__.py, _classify, sets up

@@ -675,6 +675,9 @@ def test_retention_section_reads_the_retention_mart_once_it_exists(warehouse, tm
         "('unresolved', 10, 2, 20.0, 5.7, 51.0)"
         ") as t(experience, customers, reordered, reorder_pct, ci_low, ci_high)"
     ).fetchall()
+    # an order loaded (with none the section says so in one line: test_report_any_data.py)
+    warehouse.execute("insert into orders values ('O1', 'shop', 'C1', timestamp '2024-07-01', "
+                      "10, 'MYR', 'o.csv', 1, 'h', 'r')").fetchall()
     try:
         result = build_report(warehouse, RunConfig(now=NOW, reports_dir=tmp_path))
         text = pdf_text(result.pdf)
@@ -683,6 +686,7 @@ def test_retention_section_reads_the_retention_mart_once_it_exists(warehouse, tm
         assert "Complaint unresolved 10 2 20% 6% – 51%" in text
     finally:
         warehouse.execute("drop table mart_retention").fetchall()
+        warehouse.execute("delete from orders where order_id = 'O1'").fetchall()
 
 
 def test_parquet_export_streams_in_row_groups_and_keeps_order(tmp_path, monkeypatch):
@@ -851,7 +855,7 @@ def test_the_small_n_threshold_is_configurable_and_checked(tmp_path):
     with pytest.raises(UserError, match=r"playbook.yaml: priority.small_n: 0 out of range"):
         load_playbook(ref)
     pb.write_text(text.replace("  small_n: 30\n", "  small_n: many\n"), "utf-8")
-    with pytest.raises(UserError, match=r"priority.small_n: expected a number, got 'many'"):
+    with pytest.raises(UserError, match=r"priority.small_n: expected a whole number, got 'many'"):
         load_playbook(ref)
 
 

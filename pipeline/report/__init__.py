@@ -43,10 +43,11 @@ from pipeline.report.charts import Chart, build_charts
 from pipeline.report.document import render_pdf
 from pipeline.report.export import write_bytes, write_csv, write_parquet
 from pipeline.report.labels import Labels, load_labels
-from pipeline.report.model import Period, ReportData, SegmentCount, quarter_end
+from pipeline.report.model import Period, RepeatPurchase, ReportData, SegmentCount, quarter_end
 from pipeline.report.playbook import Playbook, load_playbook
 from pipeline.report.workplan import with_quadrants, work_plan, workplan_table
 from pipeline.retention import TABLES as RETENTION_TABLES
+from pipeline.retention.config import load_retention_config
 from pipeline.segments import (
     analysis_window,
     build_segments,
@@ -295,6 +296,8 @@ def report_data(
             phrases=[],
             quality=gather.quality(con, with_coverage=False),
             rule=rule,
+            orders=gather.orders_loaded(con),
+            repeat=repeat_purchase(con, cfg),
         )
     prev_tps = None
     prev_months: list = []
@@ -338,8 +341,20 @@ def report_data(
         rule=rule,
         examples=privacy.examples(con, labels.lang) if cfg.examples else [],
         loaded=int(gather.query(con, "data_span")[0]["interactions"]),
+        orders=gather.orders_loaded(con),
+        repeat=repeat_purchase(con, cfg),
+        staff_texts=gather.staff_texts(con, period.start.isoformat(), period.end.isoformat()),
     )
     return data
+
+
+def repeat_purchase(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> RepeatPurchase | None:
+    """The retention stage's repeat-purchase figures, with retention.yaml's churn days and
+    cohort months; None until the stage has run."""
+    if not gather.table_exists(con, gather.REPEAT_TABLE):
+        return None
+    rc = load_retention_config(cfg.reference_dir)
+    return gather.repeat_purchase(con, rc.churn_days, rc.cohort_months)
 
 
 def rule_numbers(playbook: Playbook) -> dict[str, float]:

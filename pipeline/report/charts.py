@@ -83,7 +83,8 @@ def build_charts(data: ReportData, labels: Labels) -> list[Chart]:
             monthly_trend(data, labels),
             resolution_by_channel(data, labels),
         ]
-        if data.retention and any(r.curve for r in data.retention):
+        # no orders loaded: every curve would be flat at 0 (the section says why instead)
+        if data.retention and data.orders != 0 and any(r.curve for r in data.retention):
             charts.append(reorder_curves(data, labels))
         return charts
 

@@ -273,6 +273,8 @@ class _Doc:
         if d.empty:
             key = "summary.empty_warehouse" if d.period is None else "summary.empty"
             self.add(self.p(L(key, period=self.period_text()), "big"))
+            if d.repeat is not None:
+                self.add(self.p(L("summary.orders_only"), "big"))
             return
         o = d.overall
         assert o is not None
@@ -295,7 +297,8 @@ class _Doc:
             ],
             [L("summary.outcome_mix"), mix],
             [L("summary.net_delight"), f.signed(o.net_delight)],
-            [L("summary.csat"), share_n(o.csat_pct, o.rated)],
+            [L("summary.csat"), share_n(o.csat_pct, o.rated) if o.rated
+             else L("summary.no_ratings")],
             [L("summary.promise_kept"), share_n(o.promise_kept_pct, o.promises)],
         ]
         if d.quality.without_customer:
@@ -667,6 +670,9 @@ class _Doc:
         if d.retention is None:
             self.add(self.p(L("retention.not_computed"), "big"))
             return
+        if d.orders == 0:  # every customer would show 0 reordered: say why instead
+            self.add(self.p(L("retention.no_orders"), "big"))
+            return
         self.add(self.p(L("retention.intro"), "note"))
         self.without_customer_note()
         header = [
@@ -692,6 +698,63 @@ class _Doc:
             for r in sorted(d.retention, key=lambda r: (order.get(r.group, 99), r.group))
         ]
         self.add(self.table(header, rows, [5, 1.5, 1.5, 1.5, 2.5], right=(1, 2, 3, 4), span=0.7))
+        if d.repeat is not None:
+            self.repeat_purchase(own_section=False)
+
+    def repeat_purchase(self, own_section: bool) -> None:
+        """Repeat purchases from orders alone: per window, churn, and monthly cohorts. Its own
+        section when there are no interactions; else part of the retention section."""
+        r, L, f = self.d.repeat, self.L, self.f
+        assert r is not None
+        if own_section:
+            self.add(Spacer(1, 0.4 * cm))
+            self.heading("repeat")
+        else:
+            self.add(self.p(L("repeat.heading"), "h2"))
+        self.add(self.p(L("repeat.intro"), "note"))
+        header = [L("repeat.window"), L("repeat.customers"), L("repeat.followed"),
+                  L("repeat.repeated"), L("repeat.share"), L("retention.interval")]
+        rows = [
+            [
+                self.cell(L("repeat.window_days", days=f.int(w.window_days)), bold=w.primary),
+                f.int(w.customers),
+                f.int(w.followed),
+                f.int(w.repeated),
+                self.cell(f.pct(w.pct), right=True, bold=w.primary),
+                f.range(f.pct(w.ci_low_pct), f.pct(w.ci_high_pct))
+                if w.ci_low_pct is not None
+                else f.spec["missing"],
+            ]
+            for w in r.windows
+        ]
+        self.add(self.table(header, rows, [3, 1.5, 1.5, 1.5, 1.5, 2.5], right=range(1, 6),
+                            span=0.7))
+        if r.churn_pct is None:
+            churn = L("repeat.churn_unknown", days=f.int(r.churn_days))
+        else:
+            assert r.churn_ci is not None
+            churn = L("repeat.churn", pct=f.pct(r.churn_pct), churned=f.int(r.churned),
+                      known=f.int(r.churn_known), days=f.int(r.churn_days),
+                      interval=f.range(f.pct(r.churn_ci[0]), f.pct(r.churn_ci[1])))
+        self.add(Spacer(1, 0.15 * cm), self.p(churn, "body"))
+        if not r.cohorts:
+            return
+        self.add(CondPageBreak(4 * cm))
+        self.add(self.p(L("repeat.cohorts"), "h2"))
+        self.add(self.p(L("repeat.cohorts_intro"), "note"))
+        days = [w.window_days for w in r.windows]
+        header = [L("repeat.cohort"), L("repeat.customers")]
+        header += [L("repeat.window_days", days=f.int(n)) for n in days]
+        rows = []
+        for c in r.cohorts:
+            cells: list[Any] = [f.month(c.month), f.int(c.customers)]
+            for n in days:
+                followed, _, pct = c.windows.get(n, (0, 0, None))
+                cells.append(f"{f.pct(pct)} ({L('matrix.of_n', n=f.int(followed))})"
+                             if followed else f.spec["missing"])
+            rows.append(cells)
+        self.add(self.table(header, rows, [3, 1.5] + [2] * len(days),
+                            right=range(1, 2 + len(days)), span=0.7))
 
     def without_customer_note(self) -> None:
         """Segments and retention follow customers: say how many contacts had none."""
@@ -701,9 +764,15 @@ class _Doc:
 
     def language(self) -> None:
         d, L, f = self.d, self.L, self.f
-        self.add(PageBreak())
+        if d.phrases:
+            self.add(PageBreak())
+        else:  # one line to say so: on the page before when it fits
+            self.add(CondPageBreak(3 * cm), Spacer(1, 0.4 * cm))
         self.heading("language")
         self.add(self.p(L("language.intro"), "note"))
+        if d.staff_texts == 0:
+            self.add(self.p(L("language.no_texts"), "big"))
+            return
         if not d.phrases:
             self.add(self.p(L("language.none"), "big"))
             return
@@ -758,7 +827,8 @@ class _Doc:
     def quality(self) -> None:
         q, L, f = self.d.quality, self.L, self.f
         # a short report (no data) keeps the appendix on the summary's page
-        self.add(Spacer(1, 0.5 * cm) if self.d.empty else PageBreak())
+        short = self.d.empty and self.d.repeat is None
+        self.add(Spacer(1, 0.5 * cm) if short else PageBreak())
         self.heading("quality")
         self.add(self.p(L("quality.intro"), "note"))
         self.add(self.p(L("quality.sources"), "h2"))
@@ -860,6 +930,8 @@ class _Doc:
             self.customers()
             self.retention()
             self.language()
+        elif self.d.repeat is not None:  # orders but no interactions: what orders alone tell
+            self.repeat_purchase(own_section=True)
         self.quality()
         if self.d.examples:
             self.examples()

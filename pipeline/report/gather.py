@@ -25,10 +25,14 @@ from pipeline.report.model import (
     Quality,
     QuarantineReason,
     ReasonCount,
+    RepeatCohort,
+    RepeatPurchase,
+    RepeatWindow,
     RetentionRow,
     SourceQuality,
     TouchpointStats,
 )
+from pipeline.report.stats import wilson
 from pipeline.vocabulary import OUTCOMES
 
 _QUERIES = Path(__file__).parent / "queries"
@@ -329,3 +333,54 @@ def retention(con: duckdb.DuckDBPyConnection) -> list[RetentionRow] | None:
         )
         for g, c, r, pct, lo, hi in rows
     ]
+
+
+REPEAT_TABLE = "mart_repeat_purchase"
+COHORTS_TABLE = "mart_repeat_cohorts"
+
+
+def orders_loaded(con: duckdb.DuckDBPyConnection) -> int:
+    if not table_exists(con, "orders"):
+        return 0
+    return int(con.execute("select count(*) from orders").fetchall()[0][0])
+
+
+def staff_texts(con: duckdb.DuckDBPyConnection, period_from: str, period_to: str) -> int:
+    """The period's interactions with a staff text (where discouraged phrases are looked for)."""
+    rows = query(con, "staff_texts", {"period_from": period_from, "period_to": period_to})
+    return int(rows[0]["interactions"])
+
+
+def repeat_purchase(
+    con: duckdb.DuckDBPyConnection, churn_days: int, months: int
+) -> RepeatPurchase | None:
+    """Repeat purchases after the first order, per window and for the latest `months` first-order
+    months, and churn; None until the retention stage has run, or when no customer ordered."""
+    if not (table_exists(con, REPEAT_TABLE) and table_exists(con, COHORTS_TABLE)):
+        return None
+    windows = [
+        RepeatWindow(int(r["window_days"]), bool(r["is_primary"]), int(r["customers"]),
+                     int(r["followed"]), int(r["repeated"]), r["repeat_pct"], r["ci_low"],
+                     r["ci_high"])
+        for r in query(con, "repeat_purchase")
+    ]
+    if not windows or windows[0].customers == 0:
+        return None
+    cohorts: dict[Any, RepeatCohort] = {}
+    for r in query(con, "repeat_cohorts", {"months": months}):
+        c = cohorts.setdefault(r["cohort_month"],
+                               RepeatCohort(r["cohort_month"], int(r["customers"]), {}))
+        c.windows[int(r["window_days"])] = (int(r["followed"]), int(r["repeated"]),
+                                            r["repeat_pct"])
+    (churn,) = query(con, "repeat_churn")
+    known, churned = int(churn["known"]), int(churn["churned"])
+    ci = wilson(churned, known)
+    return RepeatPurchase(
+        windows=windows,
+        cohorts=list(cohorts.values()),
+        churn_days=churn_days,
+        churn_known=known,
+        churned=churned,
+        churn_pct=100.0 * churned / known if known else None,
+        churn_ci=None if ci is None else (100 * ci[0], 100 * ci[1]),
+    )

@@ -246,6 +246,44 @@ class SegmentCount:
 
 
 @dataclass(frozen=True)
+class RepeatWindow:
+    """Share of customers buying again within window_days of their first order
+    (mart_repeat_purchase): of those followed for the whole window."""
+
+    window_days: int
+    primary: bool
+    customers: int
+    followed: int
+    repeated: int
+    pct: float | None
+    ci_low_pct: float | None
+    ci_high_pct: float | None
+
+
+@dataclass(frozen=True)
+class RepeatCohort:
+    """A first-order month: its customers, and per window (followed, repeated, share)."""
+
+    month: date
+    customers: int
+    windows: dict[int, tuple[int, int, float | None]]
+
+
+@dataclass(frozen=True)
+class RepeatPurchase:
+    """Repeat purchases from orders alone (the retention stage's mart_repeat_purchase and
+    mart_repeat_cohorts), and churn over every customer with an order."""
+
+    windows: list[RepeatWindow]
+    cohorts: list[RepeatCohort]  # the latest first-order months, oldest first
+    churn_days: int
+    churn_known: int  # active or churned (not censored)
+    churned: int
+    churn_pct: float | None
+    churn_ci: tuple[float, float] | None  # 0-100
+
+
+@dataclass(frozen=True)
 class RetentionRow:
     """Reorder rate by complaint experience; filled by the retention stage (mart_retention)."""
 
@@ -369,6 +407,9 @@ class ReportData:
     examples: list[Example] = field(default_factory=list)
     # interactions loaded in all (every period): how much of the data the period covers
     loaded: int = 0
+    orders: int | None = None  # orders loaded in all (None: not counted); 0: retention says so
+    repeat: RepeatPurchase | None = None  # None: no orders, or the retention stage has not run
+    staff_texts: int | None = None  # the period's contacts with staff text (None: not counted)
 
     @property
     def empty(self) -> bool:

@@ -14,6 +14,8 @@ the settings of data/reference/retention.yaml (loaded as `ref_retention_windows`
                                dissatisfied contacts, drop and lift, importance, Kano-like class
     mart_retention_claims      one row per claim of the guide, tested: estimate, interval, verdict
     mart_cohort_retention      one row per index month, group and month after: share ordering
+    mart_repeat_purchase       one row per window: share buying again after their first order
+    mart_repeat_cohorts        one row per first-order month and window: the same per cohort
     mart_retention_curves      Kaplan-Meier share reordered by day since the index, per group
     mart_retention_at_risk     customers still followed at each tick day, per group
 
@@ -39,7 +41,11 @@ Definitions (data/reference/README.md, "Retention"):
   dissatisfied contact (a problem they kept to themselves: `silent_dissatisfied`), else their
   first contact. Comparing with customers we served but who did not complain, rather than with
   everyone who ever ordered, compares like with like; customers known only from orders
-  (`no_contact`) have no index and no reorder rate.
+  (`no_contact`) have no index and no reorder rate; their `reordered` in
+  mart_customer_retention is a second order within the primary window after their first.
+- Repeat purchase (mart_repeat_purchase, mart_repeat_cohorts; orders alone, so a warehouse with
+  no contacts gets it too): a second order strictly after the first, within the window, over
+  the customers whose first order is at least the window before data_end.
 - Experience group: never_complained; complaint_delighted / _satisfied / _dissatisfied (the
   outcome of the index complaint, resolved); unresolved (not resolved by the as-of time);
   complaint_unscored (resolved, no signal to score); no_contact.
@@ -91,6 +97,8 @@ TABLES = (
     "mart_touchpoint_retention",
     "mart_retention_claims",
     "mart_cohort_retention",
+    "mart_repeat_purchase",
+    "mart_repeat_cohorts",
     "mart_retention_curves",
     "mart_retention_at_risk",
 )
@@ -200,6 +208,9 @@ def build_retention(
     models.build(
         con, "mart_cohort_retention", {"data_end": end, "cohort_months": rc.cohort_months}
     )
+    # repeat purchases from the first order: the figures a warehouse with orders only gets
+    models.build(con, "mart_repeat_purchase", {"data_end": end})
+    models.build(con, "mart_repeat_cohorts", {"data_end": end})
 
     durations = run_sql(con, _QUERIES, "retention_durations")
     ticks = list(range(0, rc.curve_days + 1, rc.at_risk_every_days))

@@ -1,6 +1,7 @@
 -- int_customer_history: one row per customer (key: customer_id) with an order or a contact up
 -- to $data_end: their contacts and orders summed, the index contact, and the orders before and
--- after it: everything of mart_customer_retention that depends on the customer's own rows only,
+-- after it, and their first repeat purchase (the first order strictly after their first order):
+-- everything of mart_customer_retention that depends on the customer's own rows only,
 -- not on the clock. Kept between runs (incremental): an incremental run replaces only the
 -- customers in `retention_scope` (reads int_retention_contacts and `retention_orders`, both
 -- narrowed to them).
@@ -95,6 +96,13 @@ index_contact as (
         on c.contact_row = p.index_row
 ),
 
+-- each customer's first order: a repeat purchase is the first order strictly after it
+first_orders as (
+    select customer_id, min(ordered_at) as first_order_at
+    from orders
+    group by customer_id
+),
+
 -- one row per customer with an order: totals, and orders on or before the index (before it)
 -- and strictly after it (after), in one pass over the orders. Money is rounded to cents: a
 -- parallel sum of doubles differs in its last bits from run to run, and tables must not.
@@ -109,8 +117,11 @@ order_totals as (
         round(sum(o.amount) filter (where o.ordered_at <= x.occurred_at), 2) as revenue_before,
         count(*) filter (where o.ordered_at > x.occurred_at) as orders_after,
         round(sum(o.amount) filter (where o.ordered_at > x.occurred_at), 2) as revenue_after,
-        min(o.ordered_at) filter (where o.ordered_at > x.occurred_at) as first_order_after
+        min(o.ordered_at) filter (where o.ordered_at > x.occurred_at) as first_order_after,
+        min(o.ordered_at) filter (where o.ordered_at > f.first_order_at) as repeat_order_at
     from orders as o
+    inner join first_orders as f
+        on f.customer_id = o.customer_id
     left join index_contact as x
         on x.customer_id = o.customer_id
     group by o.customer_id
@@ -141,7 +152,8 @@ final as (
         case when x.customer_id is not null then coalesce(ot.orders_after, 0) end as orders_after,
         case when x.customer_id is not null then coalesce(ot.revenue_after, 0) end
             as revenue_after,
-        ot.first_order_after
+        ot.first_order_after,
+        ot.repeat_order_at
     from index_contact as x
     full outer join order_totals as ot
         on ot.customer_id = x.customer_id

@@ -6,6 +6,9 @@
 -- a window use only customers followed for all of it (see mart_customer_reorders).
 -- Churn: no order after $churn_from (= $data_end - churn_days); censored instead when the index
 -- (or, without one, the first order) is after $churn_from: too recent to tell.
+-- reordered: an order after the index; for a customer known only from orders (no index), an
+-- order within $primary_window_days after their first order (their repeat purchase, which
+-- mart_repeat_purchase rates per window).
 -- segment: from customer_segments, over the run's analysis window (null outside it).
 -- Reads int_customer_history (each customer's own rows summed) and adds what depends on
 -- $data_end, the order history's start and the segments: cheap, so rebuilt on every run.
@@ -53,7 +56,9 @@ joined as (
         c.revenue_after,
         (epoch(c.index_at) - epoch(h.data_start)) / 86400.0 as days_before,
         (epoch(cast($data_end as timestamp)) - epoch(c.index_at)) / 86400.0 as followup_days,
-        (epoch(c.first_order_after) - epoch(c.index_at)) / 86400.0 as days_to_reorder
+        (epoch(c.first_order_after) - epoch(c.index_at)) / 86400.0 as days_to_reorder,
+        c.repeat_order_at,
+        (epoch(c.repeat_order_at) - epoch(c.first_order_at)) / 86400.0 as days_to_repeat
     from customers as c
     cross join history as h
     left join customer_segments as s
@@ -68,7 +73,10 @@ final as (
             as orders_per_30d_before,
         case when followup_days > 0 then 30.0 * orders_after / followup_days end
             as orders_per_30d_after,
-        days_to_reorder is not null as reordered,
+        case
+            when index_at is null then coalesce(days_to_repeat <= $primary_window_days, false)
+            else days_to_reorder is not null
+        end as reordered,
         cast($primary_window_days as integer) as window_days,
         case
             when followup_days >= $primary_window_days
@@ -113,6 +121,8 @@ select
     reordered,
     window_days,
     reordered_in_window,
+    repeat_order_at,
+    days_to_repeat,
     churn_status,
     case churn_status when 'churned' then true when 'active' then false end as churned
 from final

@@ -32,3 +32,17 @@ create or replace temp macro tp_keyword_pattern(keyword, prefix) as
 -- One rule condition: no list means no condition; values compare trimmed and case-insensitively.
 create or replace temp macro tp_cond(rule_values, v) as
     rule_values is null or list_contains(rule_values, lower(trim(v)));
+
+-- A letter written three or more times in a row, written once ("mantappp" = "mantap"), as
+-- customers stretch words; the sentiment lexicons and the texts are squeezed alike. RE2 has no
+-- back-references, so letter by letter, and only words that hold such a run.
+create or replace temp macro tp_squeeze(w) as
+    case
+        when regexp_matches(w, 'aaa|bbb|ccc|ddd|eee|fff|ggg|hhh|iii|jjj|kkk|lll|mmm'
+            || '|nnn|ooo|ppp|qqq|rrr|sss|ttt|uuu|vvv|www|xxx|yyy|zzz')
+        then list_reduce(
+            ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',
+             'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z'],
+            lambda acc, ch: regexp_replace(acc, ch || '{3,}', ch, 'g'), w)
+        else w
+    end;

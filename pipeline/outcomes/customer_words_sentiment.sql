@@ -30,15 +30,7 @@ lowered as (
 squeezed as (
     select
         source, interaction_id, language,
-        case
-            when regexp_matches(t, 'aaa|bbb|ccc|ddd|eee|fff|ggg|hhh|iii|jjj|kkk|lll|mmm'
-                || '|nnn|ooo|ppp|qqq|rrr|sss|ttt|uuu|vvv|www|xxx|yyy|zzz')
-            then list_reduce(
-                ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',
-                 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z'],
-                lambda acc, ch: regexp_replace(acc, ch || '{3,}', ch, 'g'), t)
-            else t
-        end as t
+        tp_squeeze(t) as t
     from lowered
 ),
 sentences as (

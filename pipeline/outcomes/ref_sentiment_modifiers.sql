@@ -8,15 +8,7 @@
 with normalised as (
     select
         language,
-        case
-            when regexp_matches(w, 'aaa|bbb|ccc|ddd|eee|fff|ggg|hhh|iii|jjj|kkk|lll|mmm'
-                || '|nnn|ooo|ppp|qqq|rrr|sss|ttt|uuu|vvv|www|xxx|yyy|zzz')
-            then list_reduce(
-                ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',
-                 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z'],
-                lambda acc, ch: regexp_replace(acc, ch || '{3,}', ch, 'g'), w)
-            else w
-        end as word,
+        tp_squeeze(w) as word,
         role, factor
     from (select *, tp_norm_word(word) as w from _in_ref_sentiment_modifiers)
 )

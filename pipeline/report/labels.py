@@ -15,49 +15,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from pipeline import paths
 from pipeline.errors import UserError
 from pipeline.outcomes import DECLARED_SUFFIXES, declared_code
+from pipeline.reference_schema import read_yaml, show
 
 LABELS_DIR = "labels"
 REFERENCE_LANG = "en"
 _LANG = re.compile(r"^[a-z]{2,3}$")
 
 
-def _show(file: Path) -> str:
-    try:
-        return str(file.resolve().relative_to(paths.ROOT))
-    except ValueError:
-        return str(file)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader refusing a key given twice in one mapping (PyYAML would keep the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
-def _load_yaml(file: Path) -> Any:
-    try:
-        return yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise UserError(f"{_show(file)}: not valid YAML: {where}{problem}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{_show(file)}: not UTF-8 text") from None
+_show = show  # the file as the user knows it
 
 
 def _fields(text: str) -> set[str]:
@@ -167,8 +134,8 @@ def load_labels(reference_dir: Path, lang: str) -> Labels:
     if not file.is_file():
         known = ", ".join(available_languages(reference_dir)) or "none"
         raise UserError(f"{_show(file)}: no labels for language {lang!r} (available: {known})")
-    ref = _load_yaml(ref_file)
-    data = ref if file == ref_file else _load_yaml(file)
+    ref = read_yaml(ref_file)
+    data = ref if file == ref_file else read_yaml(file)
     if not isinstance(ref, dict):
         raise UserError(f"{_show(ref_file)}: (top level): expected a mapping")
     _check(file, "", ref, data)

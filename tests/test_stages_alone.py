@@ -121,3 +121,22 @@ def test_a_reference_typo_fails_before_anything_is_read(tmp_path) -> None:
         run(project.config(reference_dir=ref))
     # the warehouse was never opened, so never created
     assert not project.warehouse.exists()
+
+
+def test_the_period_models_are_rebuilt_when_a_model_they_read_changes(warehouse,
+                                                                      monkeypatch) -> None:
+    """The kept segments and marts are reused when nothing they are built from changed; the
+    SQL of any model upstream of them (the registry's inputs) is part of that."""
+    from pipeline import models
+
+    root, _ = warehouse
+    run(_cfg(root), only=("marts",))
+    assert run(_cfg(root), only=("marts",)).stages["marts"].kept is True
+    original = models.Model.select
+
+    def edited(self: models.Model) -> str:
+        return original(self) + ("\n-- edited" if self.name == "int_mart_reasons" else "")
+
+    monkeypatch.setattr(models.Model, "select", edited)
+    assert run(_cfg(root), only=("marts",)).stages["marts"].kept is False
+    assert run(_cfg(root), only=("marts",)).stages["marts"].kept is True

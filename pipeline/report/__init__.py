@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import models
 from pipeline.config import RunConfig
 from pipeline.errors import UserError
 from pipeline.incremental import (
@@ -92,9 +93,6 @@ class PeriodSegments:
 _KEPT = ("customer_segments", "int_customer_windows", "int_interaction_facts",
          "int_period_metrics", "int_mart_metrics", "int_mart_reasons", *MARTS)
 # the macros (macros/stats.sql) too: int_period_metrics' percentiles use them
-_BUILT_FROM = tuple(Path(__file__).parents[1] / d for d in ("segments", "marts", "macros"))
-
-
 def period_segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
     """Settle the report period and build customer_segments over its window (and count the
     previous period's in the same pass). The runner calls this once, before retention, so
@@ -127,10 +125,11 @@ def period_segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSeg
 
 def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, cfg: RunConfig, periods: list[Period],
                         windows: list[tuple]) -> str:
-    """The settings the kept tables are built from: periods, windows, the SQL of segments and
-    marts and their macros, every reference file, and what map and score were built from."""
+    """The settings the kept tables are built from: periods, windows, the SQL of the segments,
+    the marts and every model upstream of them (the registry's inputs) with their macros, every
+    reference file, and what map and score were built from."""
     upstream = upstream_fingerprints(con)
-    files = [(f.name, f.read_bytes().hex()) for d in _BUILT_FROM for f in sorted(d.glob("*.sql"))]
+    files = models.sql_fingerprint("customer_segments", *MARTS)
     reference = [(str(f.relative_to(cfg.reference_dir)), f.read_bytes().hex())
                  for f in sorted(Path(cfg.reference_dir).rglob("*")) if f.is_file()]
     doc = json.dumps([[(p.start, p.end) for p in periods], windows, files, reference, upstream],

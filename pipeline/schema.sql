@@ -132,3 +132,26 @@ create table if not exists stage_fingerprints (
 );
 alter table stage_fingerprints add column if not exists as_of timestamp;
 alter table stage_fingerprints add column if not exists run_id varchar;
+
+-- workplan_actions: every action a report issued, one row per report period and action (key:
+-- period, plan_id). plan_id names what the action is about, touchpoint and cause
+-- (delivery/speed_missed), so the same problem next period continues the same action. A report
+-- run again for a period replaces that period's rows.
+create table if not exists workplan_actions (
+    period         varchar not null,   -- the report period's label: 2026-Q3, 2026-07, ...
+    period_start   date not null,
+    period_end     date not null,
+    plan_id        varchar not null,
+    touchpoint_id  varchar not null,
+    reason         varchar not null,
+    action_id      varchar not null,   -- the playbook action answering it
+    priority       varchar not null,
+    owner          varchar,
+    kpi            varchar,
+    kpi_current    double,
+    kpi_target     double,
+    kpi_n          bigint,
+    due            date,
+    run_id         varchar not null,
+    primary key (period, plan_id)
+);

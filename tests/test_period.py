@@ -112,3 +112,40 @@ def test_the_command_line_period(project, period, label) -> None:
             "--now", "2026-11-22"]
     assert main(args) == 0
     assert (project.root / "reports" / f"touchpoint-workplan-{label}.pdf").exists()
+
+
+def test_every_report_keeps_its_actions_under_a_stable_plan_id(tmp_path) -> None:
+    """workplan_actions: one row per period and action, named by touchpoint and cause, so the
+    same problem in the next period continues the same plan id; a report run again for a period
+    replaces that period's rows; the work-plan CSV carries the id."""
+    import csv
+
+    from pipeline.sample import write_sample
+
+    root = tmp_path
+    write_sample(root / "data" / "sample", interactions=4000, customers=800)
+
+    def report(**kw):
+        from pipeline.config import RunConfig
+        cfg = RunConfig(warehouse=root / "w.duckdb", data_dir=root / "data",
+                        reports_dir=root / "reports", quiet=True, now=datetime(2026, 11, 22),
+                        **kw)
+        return run(cfg).stages["report"]
+
+    q2 = report(period_from="2026-04-01", period_to="2026-06-30")
+    q3 = report(period_from="2026-07-01", period_to="2026-09-30")
+    report(period_from="2026-07-01", period_to="2026-09-30")  # again: replaces, never adds
+    import duckdb
+    con = duckdb.connect(str(root / "w.duckdb"), read_only=True)
+    rows = con.execute("select period, plan_id, touchpoint_id, reason, action_id "
+                       "from workplan_actions order by all").fetchall()
+    con.close()
+    by_period: dict[str, set[str]] = {}
+    for period, plan_id, touchpoint, reason, _ in rows:
+        assert plan_id == f"{touchpoint}/{reason}"
+        by_period.setdefault(period, set()).add(plan_id)
+    assert set(by_period) == {"2026-Q2", "2026-Q3"}
+    assert len(rows) == q2.actions + q3.actions  # the second Q3 report replaced the first
+    assert by_period["2026-Q2"] & by_period["2026-Q3"]  # a problem in both keeps its id
+    with open(q3.workplan_csv, encoding="utf-8-sig", newline="") as f:
+        assert {r["plan_id"] for r in csv.DictReader(f)} == by_period["2026-Q3"]

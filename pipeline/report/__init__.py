@@ -185,7 +185,23 @@ def build_report(
     if segments is None:
         segments = build_period_models(con, cfg)
     data = report_data(con, cfg, labels, playbook, segments)
+    record_actions(con, data, cfg.run_id)
     return write_report(con, data, labels, cfg.reports_dir)
+
+
+def record_actions(con: duckdb.DuckDBPyConnection, data: ReportData, run_id: str) -> None:
+    """Keep the actions this report issues in workplan_actions (one row per period and plan_id),
+    replacing the period's earlier ones: the history a follow-up and a notebook read."""
+    if data.period is None:
+        return
+    period = data.period.label
+    con.execute("delete from workplan_actions where period = ?", [period]).fetchall()
+    rows = [(period, data.period.start, data.period.end, r.plan_id, r.touchpoint_id, r.reason,
+             r.action_id, r.priority, r.owner, r.kpi, r.kpi_current, r.kpi_target, r.kpi_n,
+             r.due, run_id) for r in data.workplan]
+    if rows:
+        con.executemany("insert into workplan_actions values "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 # Data that ended this long before the run is a historic export: its last quarter is the period.

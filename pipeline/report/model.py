@@ -223,6 +223,11 @@ class WorkPlanRow:
     kpi_n: int | None = None  # the contacts the KPI's share is of
 
     @property
+    def plan_id(self) -> str:
+        """What the action is about, stable across periods: touchpoint and cause."""
+        return f"{self.touchpoint_id}/{self.reason}"
+
+    @property
     def reason_share(self) -> float:
         """% of the touchpoint's dissatisfied contacts that have this reason."""
         return 100.0 * self.reason_interactions / self.dissatisfied if self.dissatisfied else 0.0

@@ -288,6 +288,7 @@ def kpi_gap(row: WorkPlanRow, labels: Labels) -> str:
 
 WORKPLAN_COLUMNS = (
     "rank",
+    "plan_id",
     "priority",
     "stage",
     "touchpoint_id",
@@ -324,6 +325,7 @@ def workplan_table(rows: list[WorkPlanRow], labels: Labels) -> tuple[list[str], 
         out.append(
             [
                 r.rank,
+                r.plan_id,
                 r.priority,
                 r.stage,
                 r.touchpoint_id,

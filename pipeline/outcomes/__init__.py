@@ -20,15 +20,10 @@ import pyarrow as pa
 
 from pipeline import models
 from pipeline.config import RunConfig
+from pipeline.db import install_macros, load_table, run_sql
+from pipeline.incremental import record_fingerprint, stored_fingerprint
 from pipeline.outcomes.sentiment import install_sentiment_reference, load_sentiment_reference
 from pipeline.reference import Reference, Scoring, load_reference
-from pipeline.touchpoints import (
-    install_macros,
-    load_table,
-    record_fingerprint,
-    run_sql,
-    stored_fingerprint,
-)
 from pipeline.vocabulary import EFFECTS
 
 _SQL = Path(__file__).parent

@@ -25,10 +25,10 @@ import duckdb
 import pyarrow as pa
 from pydantic import AfterValidator, ConfigDict
 
+from pipeline.db import install_macros, load_table, run_sql
 from pipeline.errors import UserError
 from pipeline.reference_schema import Number, Schema, Text, load_model, model_validator, problem
 from pipeline.reference_schema import show as _show
-from pipeline.touchpoints import install_macros, load_table, run_sql
 
 _SQL = Path(__file__).parent
 

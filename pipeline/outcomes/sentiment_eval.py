@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 
 from pipeline import paths
+from pipeline.db import install_macros
 from pipeline.outcomes.sentiment import (
     NEGATIVE_AT,
     POSITIVE_AT,
@@ -40,7 +41,6 @@ from pipeline.outcomes.sentiment import (
     score_texts,
 )
 from pipeline.reference import load_reference
-from pipeline.touchpoints import install_macros
 
 LABELS = ("positive", "negative", "neutral")
 PRDECT = paths.ROOT.parent / "shared" / "realdata" / "reviews_prdect_id_indonesian" / (

@@ -21,10 +21,11 @@ import pyarrow as pa
 
 from pipeline import models
 from pipeline.config import RunConfig
+from pipeline.db import load_table, run_sql
 from pipeline.errors import UserError
+from pipeline.incremental import forget_fingerprint
 from pipeline.outcomes import as_of
 from pipeline.reference import Reference, Scoring, load_reference
-from pipeline.touchpoints import forget_fingerprint, load_table, run_sql
 
 _SQL = Path(__file__).parent
 

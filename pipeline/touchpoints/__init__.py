@@ -17,17 +17,9 @@ import pyarrow as pa
 
 from pipeline import models
 from pipeline.config import RunConfig
-
-# run_sql, load_table and the fingerprint helpers live in pipeline.db and pipeline.incremental;
-# re-exported here until every stage imports them from there
-from pipeline.db import install_macros as install_macros
-from pipeline.db import load_table, run_sql, scalar
+from pipeline.db import install_macros, load_table, run_sql, scalar
 from pipeline.errors import UserError
-from pipeline.incremental import forget_fingerprint as forget_fingerprint
 from pipeline.incremental import record_fingerprint, stored_fingerprint
-from pipeline.incremental import run_changes as run_changes
-from pipeline.incremental import runs_since as runs_since
-from pipeline.incremental import upstream_fingerprints as upstream_fingerprints
 from pipeline.reference import UNMAPPED, Catalog, Reference, load_reference
 
 _SQL = Path(__file__).parent

@@ -191,6 +191,39 @@ class ChannelSpeed:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """An action an earlier report issued, looked at again in this one (the work plan's first
+    section): its status from data/workplan/, its KPI then and now, and the verdict."""
+
+    plan_id: str  # touchpoint/cause, as in workplan_actions
+    touchpoint_id: str
+    touchpoint: str  # in the report language
+    reason: str
+    action_id: str
+    action: str  # in the report language
+    owner: str | None
+    priority: str
+    set_in: str  # the label of the period whose report issued it
+    due: date | None
+    status: str  # open | in_progress | done | dropped (open when no owner said otherwise)
+    status_note: str | None
+    status_date: date | None
+    kpi: str
+    kpi_lower_is_better: bool
+    kpi_then: float | None  # the KPI when the action was set, with its 95% interval and n
+    kpi_then_low: float | None
+    kpi_then_high: float | None
+    kpi_then_n: int | None
+    kpi_now: float | None  # the KPI in this period (None: no contacts at the touchpoint)
+    kpi_now_low: float | None
+    kpi_now_high: float | None
+    kpi_now_n: int | None
+    verdict: str  # improved | no_change | worse | unknown (decided by the interval)
+    overdue: bool  # past its due date on the report date and neither done nor dropped
+    continued: bool  # the same plan_id is in this period's work plan again
+
+
+@dataclass(frozen=True)
 class WorkPlanRow:
     rank: int
     priority: str  # P1 | P2 | P3
@@ -415,6 +448,8 @@ class ReportData:
     orders: int | None = None  # orders loaded in all (None: not counted); 0: retention says so
     repeat: RepeatPurchase | None = None  # None: no orders, or the retention stage has not run
     staff_texts: int | None = None  # the period's contacts with staff text (None: not counted)
+    # the actions an earlier report issued, followed up (empty: no earlier report's actions)
+    followups: list[FollowUp] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:

@@ -27,6 +27,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
     kwargs = {"warehouse": Path(args.warehouse), "data_dir": Path(args.data_dir),
               "sources_dir": Path(args.sources), "expectations_dir": Path(args.expectations),
               "reports_dir": Path(args.out), "reference_dir": Path(args.reference),
+              "workplan_dir": Path(args.workplan),
               "memory_limit": args.memory_limit, "lang": args.lang,
               "period_from": args.period_from, "period_to": args.period_to,
               "examples": args.examples,
@@ -73,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="expectation suite folder")
     common.add_argument("--out", "--reports", dest="out", default=str(paths.REPORTS),
                         help="output folder (default: reports/)")
+    common.add_argument("--workplan", default=str(paths.WORKPLAN), metavar="FOLDER",
+                        help="owners' action statuses: status.csv or edited work-plan CSVs "
+                             "(default: data/workplan/; read, never written)")
     common.add_argument("--period", metavar="PERIOD",
                         help="report period: a year (2019), quarter (2019-Q4), month (2019-10) "
                              "or all (default: the last complete quarter with data)")
@@ -161,6 +165,15 @@ def _print_tables(cfg: RunConfig, stages: dict) -> None:
         what = "no data in the period" if report.empty else f"{report.actions} action(s)"
         print(f"report {report.period} ({what}): {report.pdf}")
         print(f"  work plan CSV: {report.workplan_csv}")
+        if report.followup_csv is not None:
+            print(f"  follow-up CSV: {report.followup_csv} ({report.followups} earlier "
+                  "action(s))")
+        plans = [p for p in report.teams if p.suffix == ".pdf"]
+        if plans:
+            print(f"  team plans: {len(plans)} in {plans[0].parent}")
+        if report.unknown_statuses:
+            print(f"  warning: {report.unknown_statuses} status row(s) in {cfg.workplan_dir} "
+                  "name an action no report issued: left out (see the work plan's follow-up)")
 
 
 def main(argv: list[str] | None = None) -> int:

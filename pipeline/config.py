@@ -22,6 +22,8 @@ class RunConfig:
     reference_dir: Path = paths.REFERENCE
     expectations_dir: Path = paths.EXPECTATIONS
     reports_dir: Path = paths.REPORTS
+    # status.csv / edited work-plan CSVs (pipeline.report.followup); read, never written
+    workplan_dir: Path = paths.WORKPLAN
     # The clock is injected: "future" time stamps are judged against this, never SQL's now().
     now: datetime = field(default_factory=utc_now)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])

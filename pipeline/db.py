@@ -70,6 +70,7 @@ def load_table(
     from pipeline import models
 
     name = f"_in_{table}"
+    models.provide(con, name, [str(schema), rows])
     con.register(name, pa.Table.from_pylist(rows, schema=schema))
     try:
         models.build(con, table)

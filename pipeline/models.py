@@ -12,11 +12,23 @@ reads; `build` wraps the select in the one statement its materialization needs:
 
 Read-only queries the Python code runs live apart, in each stage's `queries/` folder.
 Adding a mart: its SQL file in pipeline/marts/ and one line in MODELS.
+
+Every build records the model's fingerprint in `model_fingerprints`: a hash of its SQL, the
+parameters its SQL names (but those that move with the data, `moving`: a clock, a data end) and
+its inputs' fingerprints: a kept table's as last built, a temporary model's computed the same
+way, a relation the Python code provides (reference rows, a setting) as provided. A stage asks
+`is_current` whether a kept table was built from what it would be built from now; no stage lists
+its own inputs. Base tables (interactions, orders) have no fingerprint: their new rows are what
+the incremental bookkeeping (pipeline.incremental) follows.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +57,9 @@ class Model:
     previous: tuple[str, ...] = ()
     # key columns null by design (a grain's unused dimensions); the key is still unique
     nullable: tuple[str, ...] = ()
+    # parameters that move with the data (a clock, a data end): not part of the fingerprint;
+    # the stage's incremental bookkeeping follows them (model_fingerprints.as_of)
+    moving: tuple[str, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -52,6 +67,19 @@ class Model:
 
     def select(self) -> str:
         return self.path.read_text(encoding="utf-8")
+
+    def parameters(self) -> tuple[str, ...]:
+        """The $names its select binds (comments aside), sorted."""
+        return _parameters(self.select())
+
+
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@cache
+def _parameters(sql: str) -> tuple[str, ...]:
+    code = re.sub(r"--[^\n]*", "", sql)
+    return tuple(sorted(set(_PARAMETER.findall(code))))
 
 
 def _m(name: str, stage: str, key: str, inputs: str = "", **kw: Any) -> Model:
@@ -79,9 +107,11 @@ MODELS: tuple[Model, ...] = (
     _m("ref_sentiment_modifiers", "outcomes", "language, word, role",
        "_in_ref_sentiment_modifiers", materialized="temporary"),
     _m("ref_segments", "segments", "segment_id, language", "_in_ref_segments"),
-    # map: one row per interaction (full build, or the rows not mapped yet: map_touchpoints)
+    # map: one row per interaction (built whole, or incrementally: the interactions not mapped
+    # yet, map_input, are the scope)
     _m("interaction_touchpoints", "touchpoints", "source, interaction_id",
-       "map_input, ref_touchpoint_rules, ref_touchpoint_keywords"),
+       "map_input, ref_touchpoint_rules, ref_touchpoint_keywords", moving=("run_id",),
+       materialized="incremental", scope="map_input"),
     # score: the keys an incremental score recomputes, the customer's words, the outcomes
     # (full build, or the changed rows replaced: score_outcomes)
     _m("score_keys", "outcomes", "source, interaction_id", "interactions",
@@ -90,7 +120,7 @@ MODELS: tuple[Model, ...] = (
        "sentiment_input, ref_sentiment_terms, ref_sentiment_modifiers", materialized="temporary"),
     _m("interaction_outcomes", "outcomes", "source, interaction_id",
        "score_input, customer_words_sentiment, ref_channel_expectations, ref_phrases, "
-       "ref_cause_words, ref_cause_topics"),
+       "ref_cause_words, ref_cause_topics", moving=("as_of", "run_id")),
     # the interactions the runs since a build loaded, rescored or mapped (pipeline.incremental)
     _m("run_changes", "incremental", "source, interaction_id",
        "interactions, interaction_outcomes, interaction_touchpoints", materialized="temporary"),
@@ -137,16 +167,17 @@ MODELS: tuple[Model, ...] = (
        materialized="temporary", previous=("mart_complaint_orders",)),
     _m("int_retention_contacts", "retention", "source, interaction_id",
        "retention_interactions, interaction_outcomes, interaction_touchpoints",
-       materialized="temporary"),
+       materialized="temporary", moving=("data_end",)),
     _m("int_customer_history", "retention", "customer_id",
        "int_retention_contacts, retention_orders",
-       materialized="incremental", scope="retention_scope"),
+       materialized="incremental", scope="retention_scope", moving=("data_end",)),
     _m("mart_complaint_orders", "retention", "source, interaction_id",
-       "int_retention_contacts, retention_orders",
+       "int_retention_contacts, retention_orders", moving=("data_end",),
        materialized="incremental", scope="retention_scope", scope_key=("customer_id",)),
     _m("int_touchpoint_firsts", "retention", "customer_id, touchpoint_id",
        "int_retention_contacts, retention_orders", nullable=("touchpoint_id",),
-       materialized="incremental", scope="retention_scope", scope_key=("customer_id",)),
+       materialized="incremental", scope="retention_scope", scope_key=("customer_id",),
+       moving=("data_end",)),
     _m("mart_customer_retention", "retention", "customer_id",
        "int_customer_history, customer_segments"),
     _m("mart_customer_reorders", "retention", "customer_id, window_days",
@@ -188,11 +219,14 @@ def model(name: str) -> Model:
 
 
 def build(con: duckdb.DuckDBPyConnection, name: str, params: Any = None,
-          full: bool = False) -> None:
-    """Build model `name` as its registry line says, with bound parameters. `full`: an
-    incremental model built whole (its first build, or a rebuild)."""
+          full: bool = False, as_of: Any = None) -> None:
+    """Build model `name` as its registry line says, binding the parameters its select names
+    (`params` may hold more: one namespace serves a stage's models), and record its fingerprint.
+    `full`: an incremental model built whole (its first build, or a rebuild). `as_of`: the clock
+    or data end it was built to, kept with the fingerprint for the next incremental run."""
     m = model(name)
     select = m.select()
+    bound = bind(m, params)
     if m.materialized == "table" or (m.materialized == "incremental" and full):
         sql = f"create or replace table {m.name} as\n{select}"
     elif m.materialized == "temporary":
@@ -205,7 +239,108 @@ def build(con: duckdb.DuckDBPyConnection, name: str, params: Any = None,
         sql = f"insert into {m.name} by name\n{select}"
     else:  # the registry test keeps this unreachable
         raise UserError(f"{m.name}: unknown materialization {m.materialized!r}")
-    con.execute(sql, params or {}).fetchall()
+    con.execute(sql, bound).fetchall()
+    if m.kept and m.materialized != "temporary":  # the others are built again when read
+        record(con, name, params, as_of)
+
+
+def build_all(con: duckdb.DuckDBPyConnection, names: tuple[str, ...] | list[str],
+              params: Any = None) -> None:
+    """Build the named models in registry order, each with the parameters it names."""
+    wanted = set(names)
+    for m in MODELS:
+        if m.name in wanted:
+            build(con, m.name, params)
+
+
+def bind(m: Model, params: Any) -> dict[str, Any]:
+    """The parameters m's select names, taken from `params`."""
+    params = params or {}
+    missing = [p for p in m.parameters() if p not in params]
+    if missing:  # a programming error: the caller forgot a setting
+        raise KeyError(f"model {m.name} needs parameter(s) {', '.join(missing)}")
+    return {p: params[p] for p in m.parameters()}
+
+
+# ---- fingerprints: what each table was built from (model_fingerprints) -----------------------
+
+def set_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """The run whose builds record their fingerprints (model_fingerprints.run_id)."""
+    con.execute("set variable pipeline_run = ?", [run_id]).fetchall()
+
+
+def _hash(doc: Any) -> str:
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
+    """A warehouse keeps model_fingerprints; a scratch connection (the sentiment measurement,
+    `explain`) builds models without keeping anything."""
+    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = 'main' "
+                            "and table_name = 'model_fingerprints'").fetchall()[0][0])
+
+
+def stored(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, Any, str | None] | None:
+    """(fingerprint, as_of, run_id) `name` was last built or provided with, if on record."""
+    if not _has_ledger(con):
+        return None
+    rows = con.execute("select fingerprint, as_of, run_id from model_fingerprints "
+                       "where model = ?", [name]).fetchall()
+    return rows[0] if rows else None
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, name: str, params: Any = None) -> str:
+    """What model `name` would be built from now, with `params` (see the module doc)."""
+    m = model(name)
+    own = {p: v for p, v in bind(m, params).items() if p not in m.moving}
+    inputs = []
+    for i in sorted(m.inputs):
+        up = BY_NAME.get(i)
+        if up is not None and (up.materialized == "temporary" or not up.kept):
+            inputs.append((i, fingerprint(con, i, params)))  # built again by the same stage
+        else:
+            on_record = stored(con, i)
+            inputs.append((i, on_record[0] if on_record else None))
+    return _hash([m.name, m.materialized, m.select(), own, inputs, _macros()])
+
+
+@cache
+def _macros() -> str:
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(
+        (_ROOT / "macros").glob("*.sql")))).hexdigest()
+
+
+def record(con: duckdb.DuckDBPyConnection, name: str, params: Any = None,
+           as_of: Any = None) -> None:
+    """Record that model `name` now holds what `params` (and its inputs) build."""
+    _record(con, name, fingerprint(con, name, params), as_of)
+
+
+def provide(con: duckdb.DuckDBPyConnection, name: str, content: Any) -> None:
+    """Record what an input the Python code provides holds (reference rows registered as
+    `_in_<model>`, a setting that decides a view's rows): part of its readers' fingerprints."""
+    _record(con, name, _hash(content), None)
+
+
+def _record(con: duckdb.DuckDBPyConnection, name: str, value: str, as_of: Any) -> None:
+    if not _has_ledger(con):
+        return
+    con.execute("insert or replace into model_fingerprints (model, fingerprint, as_of, run_id) "
+                "values (?, ?, ?, getvariable('pipeline_run'))", [name, value, as_of]).fetchall()
+
+
+def is_current(con: duckdb.DuckDBPyConnection, name: str, params: Any = None) -> bool:
+    """The kept table `name` exists and was built from what it would be built from now."""
+    exists = con.execute("select count(*) from duckdb_tables() where table_name = ? "
+                         "and schema_name = 'main' and not temporary", [name]).fetchall()[0][0]
+    on_record = stored(con, name)
+    return bool(exists) and on_record is not None and on_record[0] == fingerprint(
+        con, name, params)
+
+
+def forget(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table's next build starts afresh (a source reloaded)."""
+    con.execute("delete from model_fingerprints").fetchall()
 
 
 def upstream(*names: str) -> list[Model]:
@@ -220,20 +355,6 @@ def upstream(*names: str) -> list[Model]:
         m = BY_NAME[name]
         todo += [*m.inputs, *m.previous]
     return [m for m in MODELS if m.name in seen]
-
-
-def sql_fingerprint(*names: str) -> str:
-    """A hash of what the named models are built by: their SQL, the SQL of every model upstream
-    of them, and the shared macros. Part of each stage's fingerprint, so that editing any of
-    these files rebuilds what depends on it (no stage lists its SQL inputs by hand)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for m in upstream(*names):
-        digest.update(f"{m.name}\0{m.materialized}\0{m.select()}\0".encode())
-    for path in sorted((_ROOT / "macros").glob("*.sql")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def is_single_select(sql: str) -> bool:

@@ -11,4 +11,6 @@ SOURCES = REFERENCE / "sources"
 WAREHOUSE = DATA / "warehouse.duckdb"
 EXPECTATIONS = ROOT / "expectations"
 REPORTS = ROOT / "reports"
+# owners' statuses of the work plan's actions: read by the report, never written
+WORKPLAN = DATA / "workplan"
 NOTEBOOKS = ROOT / "notebooks"

@@ -16,8 +16,9 @@ from pipeline.outcomes import score_outcomes
 from pipeline.outcomes.sentiment import load_sentiment_reference
 from pipeline.progress import Progress
 from pipeline.reference import load_reference
-from pipeline.report import PeriodSegments, build_period_models, build_report
+from pipeline.report import build_period_models, build_report
 from pipeline.report.export import hold_writes, remove_stale_temp_files
+from pipeline.report.followup import load_statuses
 from pipeline.report.labels import load_labels
 from pipeline.report.playbook import load_playbook
 from pipeline.retention import build_retention
@@ -32,36 +33,36 @@ class RunResult:
     stages: dict[str, Any] = field(default_factory=dict)
 
 
-Stage = Callable[[duckdb.DuckDBPyConnection, RunConfig], Any]
+@dataclass(frozen=True)
+class Stage:
+    """A stage after ingest: the function that builds its models inside the run's transaction."""
+
+    name: str
+    build: Callable[..., Any]
+    # given the marts stage's result: the report period, settled once, with its segments and
+    # marts built (retention's segment column and the report read them)
+    in_period: bool = False
 
 
-def _stages(only: tuple[str, ...]) -> list[tuple[str, Stage]]:
-    """The stages after ingest that `only` asks for, in order; each builds its tables inside the
-    run's transaction.
+# In build order. `marts` settles the report period and builds customer segments and the marts
+# for it (and the previous period's comparison figures); whenever retention or the report runs,
+# `marts` runs first, so every stage, run alone or together, leaves one period's segments and
+# marts, and retention's segment column agrees with customer_segments.
+STAGES = (
+    Stage("map", map_touchpoints),
+    Stage("score", score_outcomes),
+    Stage("marts", build_period_models),
+    Stage("retention", build_retention, in_period=True),
+    Stage("report", build_report, in_period=True),
+)
 
-    `marts` settles the report period and builds customer segments and the marts for it (and the
-    previous period's comparison figures). Retention and the report read them, so whenever either
-    runs, `marts` runs first: every stage, run alone or together, leaves one period's segments
-    and marts, and retention's segment column agrees with customer_segments."""
-    built: dict[str, PeriodSegments] = {}
 
-    def marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
-        built["marts"] = build_period_models(con, cfg)
-        return built["marts"]
-
-    def retention(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
-        return build_retention(con, cfg, segments=False)
-
-    def report(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> Any:
-        return build_report(con, cfg, built["marts"])
-
+def _stages(only: tuple[str, ...]) -> list[Stage]:
+    """The stages after ingest that `only` asks for, and `marts` before any that reads it."""
     wanted = set(only)
-    if wanted & {"retention", "report"}:
+    if any(s.in_period and s.name in wanted for s in STAGES):
         wanted.add("marts")
-    stages: list[tuple[str, Stage]] = [
-        ("map", map_touchpoints), ("score", score_outcomes), ("marts", marts),
-        ("retention", retention), ("report", report)]
-    return [(name, stage) for name, stage in stages if name in wanted]
+    return [s for s in STAGES if s.name in wanted]
 
 
 ALL_STAGES = ("ingest", "map", "score", "retention", "report")
@@ -102,11 +103,12 @@ def run(cfg: RunConfig, only: tuple[str, ...] | None = None,
                 notify("ingest", "end")
             todo = _stages(only)
             progress = Progress("run", len(todo), cfg.quiet)
-            for name, stage in todo:
-                notify(name, "start")
-                result.stages[name] = stage(con, cfg)
-                notify(name, "end")
-                progress.step(name)
+            for stage in todo:
+                notify(stage.name, "start")
+                period = (result.stages["marts"],) if stage.in_period else ()
+                result.stages[stage.name] = stage.build(con, cfg, *period)
+                notify(stage.name, "end")
+                progress.step(stage.name)
             _ledger(con, cfg, result, started)
             notify("commit", "start")
             con.execute("commit")
@@ -140,6 +142,7 @@ def check_reference(cfg: RunConfig, only: tuple[str, ...]) -> None:
     if "report" in after_ingest:
         load_labels(cfg.reference_dir, cfg.lang)
         load_playbook(cfg.reference_dir, tuple(t.id for t in ref.catalog.touchpoints))
+        load_statuses(cfg)  # owners' progress on earlier actions (data/workplan/)
 
 
 def _staging(con: duckdb.DuckDBPyConnection, cfg: RunConfig, ingesting: bool):

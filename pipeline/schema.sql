@@ -121,17 +121,17 @@ create table if not exists validations (
 alter table validations add column if not exists evaluated bigint;
 alter table validations add column if not exists mostly double;
 
--- stage_fingerprints: what an incremental stage's table was last built from (a hash of its SQL
--- and reference data). The same fingerprint: only new rows are added; another: a full rebuild.
-create table if not exists stage_fingerprints (
-    stage       varchar primary key,
+-- model_fingerprints: what each model's table was last built from (pipeline/models.py: a hash of
+-- its SQL, parameters and inputs' fingerprints), or what an input the Python code provides held.
+-- The same fingerprint: an incremental stage adds only what changed; another: a full rebuild.
+create table if not exists model_fingerprints (
+    model       varchar primary key,
     fingerprint varchar not null,
-    as_of       timestamp,           -- score: the clock its outcomes were judged at;
-                                     -- retention: the data end it was built to
-    run_id      varchar              -- retention: the run that built it
+    as_of       timestamp,           -- the clock or data end it was built to (score, retention)
+    run_id      varchar              -- the run that built it
 );
-alter table stage_fingerprints add column if not exists as_of timestamp;
-alter table stage_fingerprints add column if not exists run_id varchar;
+-- replaced by model_fingerprints (one per model, not per stage): everything rebuilds once
+drop table if exists stage_fingerprints;
 
 -- workplan_actions: every action a report issued, one row per report period and action (key:
 -- period, plan_id). plan_id names what the action is about, touchpoint and cause
@@ -155,3 +155,7 @@ create table if not exists workplan_actions (
     run_id         varchar not null,
     primary key (period, plan_id)
 );
+-- the KPI's 95% interval when the action was set (same unit as kpi_current), so a later report
+-- can tell a moved KPI from chance (pipeline.report.followup)
+alter table workplan_actions add column if not exists kpi_low double;
+alter table workplan_actions add column if not exists kpi_high double;

@@ -124,21 +124,95 @@ def test_declared_inputs_are_what_the_select_reads(model: models.Model) -> None:
     assert _tables_read(model.select()) == set(model.inputs) | set(model.previous)
 
 
-def test_a_stage_fingerprint_covers_every_model_upstream(monkeypatch) -> None:
-    """Editing the SQL of any model a table is built from changes that table's fingerprint
-    (and so rebuilds it); editing an unrelated model does not."""
-    before = models.sql_fingerprint("interaction_touchpoints")
+# every parameter any model binds, with a value (the fingerprint tests need no data)
+_PARAMS = {p: 1 for m in MODELS for p in m.parameters()}
+
+
+@pytest.fixture()
+def ledger():
+    """A connection holding only model_fingerprints: fingerprints need no data."""
+    con = duckdb.connect()
+    con.execute("create table model_fingerprints (model varchar primary key, fingerprint "
+                "varchar not null, as_of timestamp, run_id varchar)")
+    yield con
+    con.close()
+
+
+def _edited(monkeypatch, name: str) -> None:
     original = models.Model.select
+    monkeypatch.setattr(models.Model, "select", lambda self: original(self) + (
+        "\n-- edited" if self.name == name else ""))
 
-    def edited(name: str):
-        def select(self: models.Model) -> str:
-            return original(self) + ("\n-- edited" if self.name == name else "")
-        return select
 
-    monkeypatch.setattr(models.Model, "select", edited("ref_touchpoint_keywords"))
-    assert models.sql_fingerprint("interaction_touchpoints") != before
-    monkeypatch.setattr(models.Model, "select", edited("mart_channel"))
-    assert models.sql_fingerprint("interaction_touchpoints") == before
+_READS = [(m.name, i) for m in MODELS for i in m.inputs if i in models.BY_NAME]
+
+
+@pytest.mark.parametrize(("name", "read"), _READS, ids=[f"{n}<-{i}" for n, i in _READS])
+def test_a_fingerprint_changes_with_the_sql_of_each_model_it_reads(
+        ledger, monkeypatch, name: str, read: str) -> None:
+    """Editing an input model's SQL changes the reader's fingerprint: through the input's
+    recorded fingerprint once it is rebuilt (a kept table), or directly (a temporary one, built
+    again by the same stage). No stage lists what it is built from."""
+    for m in models.upstream(name):
+        if m.kept and m.materialized != "temporary":
+            models.record(ledger, m.name, _PARAMS)
+    before = models.fingerprint(ledger, name, _PARAMS)
+    _edited(monkeypatch, "mart_channel" if name != "mart_channel" else "mart_month")
+    assert models.fingerprint(ledger, name, _PARAMS) == before  # an unrelated model
+    _edited(monkeypatch, read)
+    models.record(ledger, read, _PARAMS)  # the input rebuilt (a temporary one: no effect)
+    assert models.fingerprint(ledger, name, _PARAMS) != before
+
+
+_BINDS = [(m.name, p) for m in MODELS for p in m.parameters()]
+
+
+@pytest.mark.parametrize(("name", "param"), _BINDS, ids=[f"{n}:{p}" for n, p in _BINDS])
+def test_a_fingerprint_changes_with_each_setting_but_not_with_the_clock(
+        ledger, name: str, param: str) -> None:
+    """A parameter is part of the fingerprint (a new threshold rebuilds) unless the registry
+    says it moves with the data (a clock, a data end, the run's id: the incremental bookkeeping
+    follows those)."""
+    m = models.model(name)
+    before = models.fingerprint(ledger, name, _PARAMS)
+    after = models.fingerprint(ledger, name, {**_PARAMS, param: 2})
+    assert (after == before) == (param in m.moving)
+
+
+def test_a_fingerprint_follows_provided_inputs_and_kept_tables_as_built(ledger) -> None:
+    """Reference rows and settings the Python code provides are part of their readers'
+    fingerprints; so is a kept input as last built (not as it would be built now)."""
+    params = {"run_id": "a"}
+    before = models.fingerprint(ledger, "ref_touchpoint_keywords")
+    models.provide(ledger, "_in_ref_touchpoint_keywords", [{"keyword": "refund"}])
+    assert models.fingerprint(ledger, "ref_touchpoint_keywords") != before
+    models.record(ledger, "ref_touchpoint_keywords")
+    mapped = models.fingerprint(ledger, "interaction_touchpoints", params)
+    models.provide(ledger, "_in_ref_touchpoint_keywords", [{"keyword": "refunds"}])
+    assert models.fingerprint(ledger, "interaction_touchpoints", params) == mapped
+    models.record(ledger, "ref_touchpoint_keywords")  # rebuilt from the new rows
+    assert models.fingerprint(ledger, "interaction_touchpoints", params) != mapped
+    # the customer's words read in other languages: the outcomes are built from something else
+    score = {p: 1 for p in models.model("interaction_outcomes").parameters()}
+    models.provide(ledger, "sentiment_input", {"languages": ["ms"]})
+    words = models.fingerprint(ledger, "interaction_outcomes", score)
+    models.provide(ledger, "sentiment_input", {"languages": ["ms", "en"]})
+    assert models.fingerprint(ledger, "interaction_outcomes", score) != words
+
+
+def test_is_current_needs_the_table_and_the_same_fingerprint(ledger) -> None:
+    ledger.execute("create table mart_channel as select 1 as channel")
+    assert not models.is_current(ledger, "mart_channel")  # never recorded
+    models.record(ledger, "mart_channel")
+    assert models.is_current(ledger, "mart_channel")
+    models.provide(ledger, "int_mart_metrics", "rebuilt from other rows")
+    assert not models.is_current(ledger, "mart_channel")
+    models.record(ledger, "mart_channel")
+    ledger.execute("drop table mart_channel")
+    assert not models.is_current(ledger, "mart_channel")
+
+
+def test_upstream_follows_the_declared_inputs() -> None:
     # segments are built from contacts, outcomes and touchpoints, and so from what those read
     assert [m.name for m in models.upstream("customer_segments")] == [
         "ref_touchpoint_rules", "ref_touchpoint_keywords", "ref_channel_expectations",

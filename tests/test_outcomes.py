@@ -607,7 +607,7 @@ def test_incremental_score_equals_a_full_rebuild(tmp_path: Path, later_clock: bo
         runs = con.execute("select scored_run, count(*) from incremental group by 1 order by 2 desc"
                            ).fetchall()
         assert len(runs) == 2 and runs[0][1] > runs[1][1] > 0, runs
-        con.execute("delete from stage_fingerprints where stage = 'score'")
+        con.execute("delete from model_fingerprints where model = 'interaction_outcomes'")
     finally:
         con.close()
     assert run(cfg(datetime(2026, 11, 9 if later_clock else 2)), only=("score",)

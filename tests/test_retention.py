@@ -653,7 +653,7 @@ def test_incremental_retention_equals_a_full_rebuild(tmp_path: Path, change: str
         customers = con.execute("select count(*) from int_customer_history").fetchall()[0][0]
         for table in _KEPT_AND_MARTS:
             con.execute(f"create table incremental_{table} as select * from {table}")
-        con.execute("delete from stage_fingerprints where stage = 'retention'")
+        con.execute("delete from model_fingerprints where model = 'int_customer_history'")
     finally:
         con.close()
     third = run(cfg(datetime(2026, 11, 9 if change == "later_clock" else 2)),

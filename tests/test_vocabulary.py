@@ -311,3 +311,35 @@ def test_sample_generator_writes_vocabulary_values():
     assert set(sample.CHANNELS) <= set(V.CHANNELS)
     assert set(sample.DEFAULT_PROMISE_HOURS) <= set(V.CHANNELS)
     assert set(sample.LANGS) <= set(V.LEXICON_LANGUAGES)
+
+
+def test_the_sample_writes_only_the_lexicons_phrases_and_every_one_of_them() -> None:
+    """The sample's staff texts (pipeline.sample.texts) hold the discouraged phrases the
+    scoring lexicon looks for: each one a variant the lexicon lists in that language, and every
+    phrase of the lexicon written in every language, so the two cannot drift apart."""
+    from pipeline.reference import load_reference
+    from pipeline.sample.texts import DISCOURAGED_PHRASES
+
+    lexicon = load_reference(paths.REFERENCE).lexicon
+    for lang, written in DISCOURAGED_PHRASES.items():
+        variants = {v.text.lower(): p.id for p in lexicon.phrases for v in p.variants
+                    if v.language == lang}
+        assert {w.lower() for w in written} <= set(variants), lang
+        assert {variants[w.lower()] for w in written} == {p.id for p in lexicon.phrases}, lang
+
+
+def test_every_quarantine_reason_the_readme_lists_is_expected_by_a_test() -> None:
+    """README's quarantine-reason table is the user's contract: each code in it (the part before
+    `:<field>`) is an expected value in a test that reads the quarantine table, so a reason
+    no code path produces any more (or a new one nobody tests) is noticed."""
+    readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Quarantine reasons", 1)[1].split("\n## ", 1)[0]
+    codes = {c.split(":")[0] for row in table.splitlines() if row.startswith("| `")
+             for c in re.findall(r"`([a-z_]+(?::<[a-z]+>)?)`", row.split("|")[1])}
+    assert len(codes) >= 19, codes
+    tests = [f.read_text(encoding="utf-8") for f in (paths.ROOT / "tests").glob("test_*.py")
+             if f.name != Path(__file__).name]
+    readers = [t for t in tests if "quarantine" in t]
+    missing = sorted(c for c in codes if not any(re.search(rf"['\"]{c}[:'\"]", t)
+                                                  for t in readers))
+    assert not missing, f"quarantine reasons no test expects: {missing}"

@@ -580,7 +580,7 @@ def _forget_sources(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...]) ->
         where runs.run_id = f.run_id
     """, params)
     con.execute("delete from run_files where list_contains($sources, source)", params)
-    con.execute("delete from stage_fingerprints")
+    models.forget(con)  # every table is built afresh from the reloaded rows
 
 
 def _check_ledger(con: duckdb.DuckDBPyConnection, cfg: RunConfig, result: IngestResult) -> None:

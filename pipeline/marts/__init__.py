@@ -21,7 +21,6 @@ import duckdb
 from pipeline import models
 from pipeline.config import RunConfig
 from pipeline.db import install_macros, run_sql
-from pipeline.incremental import forget_fingerprint
 from pipeline.segments import period_bound
 
 _QUERIES = Path(__file__).parent / "queries"  # the terminal table; the models are in the registry
@@ -41,7 +40,15 @@ def build_marts(
     """Build the intermediate tables and every mart for cfg's period; return the row count of
     each mart. `previous` (first and last day, ISO): also the facts and int_period_metrics of
     that period (in_period false), from the same join; the marts hold cfg's period only."""
-    params: dict[str, datetime | None] = {
+    install_macros(con)  # int_period_metrics' counted_percentile (macros/stats.sql)
+    models.build_all(con, _MODELS, marts_params(cfg, previous))
+    return {table: _count(con, table) for table in MARTS}
+
+
+def marts_params(cfg: RunConfig, previous: tuple[str, str] | None = None
+                 ) -> dict[str, datetime | None]:
+    """The parameters the marts are built with: cfg's period (and the previous one's)."""
+    return {
         "period_from": period_bound("period_from", cfg.period_from, end=False),
         "period_to": period_bound("period_to", cfg.period_to, end=True),
         "previous_from": period_bound("previous_from", previous[0], end=False)
@@ -49,12 +56,6 @@ def build_marts(
         else None,
         "previous_to": period_bound("previous_to", previous[1], end=True) if previous else None,
     }
-    forget_fingerprint(con, "report")  # the report's kept inputs are being replaced
-    install_macros(con)  # int_period_metrics' counted_percentile (macros/stats.sql)
-    models.build(con, "int_interaction_facts", params)
-    for table in _INTERMEDIATE[1:] + MARTS:
-        models.build(con, table)
-    return {table: _count(con, table) for table in MARTS}
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

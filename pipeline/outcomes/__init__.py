@@ -8,8 +8,6 @@ lexicon.yaml (loaded as `ref_channel_expectations`, `ref_phrases`, `ref_phrase_t
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +19,6 @@ import pyarrow as pa
 from pipeline import models
 from pipeline.config import RunConfig
 from pipeline.db import install_macros, load_table, run_sql
-from pipeline.incremental import record_fingerprint, stored_fingerprint
 from pipeline.outcomes.sentiment import install_sentiment_reference, load_sentiment_reference
 from pipeline.reference import Reference, Scoring, load_reference
 from pipeline.vocabulary import EFFECTS
@@ -208,53 +205,33 @@ def score_outcomes(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, 
         if words and sentiment_ref else [],
         "detect": bool(words and words.detect_language),
     }
-    select = (_SQL / "interaction_outcomes.sql").read_text(encoding="utf-8")
-    fingerprint = _fingerprint(
-        con, select, {k: v for k, v in params.items() if k != "as_of"}, words_setting
-    )
-    previous = _previous_as_of(con, fingerprint)
+    params["run_id"] = cfg.run_id
+    models.set_run(con, cfg.run_id)
+    # which contacts' words are read (sentiment_input's rows): part of the outcomes' fingerprint
+    models.provide(con, "sentiment_input", words_setting)
+    previous = _previous_as_of(con, params)
     if previous is not None and previous <= at:
-        incremental = _rescore(con, select, params, previous, cfg.run_id, words_setting)
+        incremental = _rescore(con, params, previous, words_setting)
     else:
         incremental = False
-        _score_all(con, select, params, cfg.run_id, words_setting)
-    record_fingerprint(con, "score", fingerprint, at)
+        _score_all(con, params, words_setting)
     (counts,) = run_sql(con, _QUERIES, "summary")
     return {**counts, "as_of": at, "incremental": incremental}
 
 
-# The stored table: the outcome columns, then the run that wrote the row. Part of the
-# fingerprint, so a table from before the stamp is rebuilt, not patched.
-_STAMPED = "select *, cast($run_id as varchar) as scored_run from ({})"
-
-
-def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any],
-                 words_setting: dict[str, Any]) -> str:
-    """What the outcomes are built from, but the clock: SQL, thresholds, channels, lexicons."""
-    tables = ["ref_channel_expectations", "ref_phrases", "ref_cause_words", "ref_cause_topics"]
-    if words_setting["languages"]:
-        tables += ["ref_sentiment_terms", "ref_sentiment_modifiers"]
-    refs = {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
-    # the SQL of interaction_outcomes and of every model it reads (the registry's inputs)
-    sql = models.sql_fingerprint("interaction_outcomes", "customer_words_sentiment")
-    doc = json.dumps([select, sql, _STAMPED, params, refs, words_setting],
-                     sort_keys=True, default=str)
-    return hashlib.sha256(doc.encode()).hexdigest()
-
-
-def _previous_as_of(con: duckdb.DuckDBPyConnection, fingerprint: str) -> datetime | None:
+def _previous_as_of(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> datetime | None:
     """The as-of time of the last score, when it was built from the same inputs and is whole."""
-    stored = stored_fingerprint(con, "score", "interaction_outcomes")
-    return stored[1] if stored is not None and stored[0] == fingerprint else None
+    if not models.is_current(con, "interaction_outcomes", params):
+        return None
+    return models.stored(con, "interaction_outcomes")[1]  # type: ignore[index]
 
 
-def _score_all(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any],
-               run_id: str, words_setting: dict[str, Any]) -> None:
+def _score_all(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
+               words_setting: dict[str, Any]) -> None:
     """Build interaction_outcomes from every interaction; `scored_run`: this run on every row."""
     con.execute("create or replace temp view score_input as select * from interactions")
     _words_sentiment(con, words_setting)
-    con.execute(f"create or replace table interaction_outcomes as {_STAMPED.format(select)}",
-                {**params, "run_id": run_id})
+    models.build(con, "interaction_outcomes", params, as_of=params["as_of"])
     con.execute("drop table customer_words_sentiment")
 
 
@@ -321,8 +298,8 @@ def _detect_languages(con: duckdb.DuckDBPyConnection, languages: list[str]) -> N
         con.unregister("_detected")
 
 
-def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any],
-             previous: datetime, run_id: str, words_setting: dict[str, Any]) -> bool:
+def _rescore(con: duckdb.DuckDBPyConnection, params: dict[str, Any], previous: datetime,
+             words_setting: dict[str, Any]) -> bool:
     """Recompute only the rows a new day or a later clock can change, and replace those whose
     outcome did change (stamped with this run in `scored_run`, so that later stages can tell
     which customers to revisit); False if it rebuilt everything."""
@@ -334,13 +311,14 @@ def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]
         select i.* from interactions i semi join score_keys k using (source, interaction_id)
     """)
     _words_sentiment(con, words_setting)
-    con.execute(f"create or replace temp table rescored as {select}", params)
+    m = models.model("interaction_outcomes")
+    con.execute(f"create or replace temp table rescored as {m.select()}", models.bind(m, params))
     con.execute("drop table customer_words_sentiment")
     # the targets that differ from what is stored (new rows included): set difference, NULLs
     # equal; the context rows were scored without their own next contact, and are not kept
     con.execute("""
         create or replace temp table changed as
-        select r.* from rescored r
+        select r.* exclude (scored_run) from rescored r
         semi join (select * from score_keys where target) k using (source, interaction_id)
         except
         select * exclude (scored_run)
@@ -352,13 +330,14 @@ def _rescore(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any]
                       where c.source = o.source and c.interaction_id = o.interaction_id)
     """)
     con.execute("insert into interaction_outcomes select *, cast($run_id as varchar) from changed",
-                {"run_id": run_id})
+                {"run_id": params["run_id"]})
     for table in ("changed", "rescored", "score_keys"):
         con.execute(f"drop table {table}")
     # every interaction has its one row; equal counts mean no row outlived its interaction
     counts = con.execute("select (select count(*) from interaction_outcomes), "
                          "(select count(*) from interactions)").fetchall()[0]
     if counts[0] != counts[1]:
-        _score_all(con, select, params, run_id, words_setting)
+        _score_all(con, params, words_setting)
         return False
+    models.record(con, "interaction_outcomes", params, as_of=params["as_of"])
     return True

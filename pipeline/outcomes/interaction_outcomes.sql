@@ -507,5 +507,6 @@ with_declared as (
     from final
 )
 
--- no order by: the rows are a set, and sorting a million of them costs more than building them
-select * from with_declared
+-- no order by: the rows are a set, and sorting a million of them costs more than building them;
+-- scored_run: the run that wrote the row (later stages revisit what a run changed)
+select *, cast($run_id as varchar) as scored_run from with_declared

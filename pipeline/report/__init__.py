@@ -9,18 +9,19 @@ the work plan from the playbook, and writes everything atomically into cfg.repor
 
     touchpoint-workplan-<period>.pdf     the document ops teams read
     workplan-<period>.csv                the work plan, one row per action, spreadsheet-safe
+    followup-<period>.csv                last period's actions followed up (report.followup)
     <period>/charts/<chart>.png|.csv     each chart and the table it was drawn from
     <period>/marts/<mart>.parquet        every mart (pipeline.marts.MARTS, retention's TABLES)
+    <period>/teams/<owner>.pdf|.csv      one plan per owner with actions (pipeline.report.teams)
 A language other than English adds its code: touchpoint-workplan-2026-Q3-ms.pdf,
-workplan-2026-Q3-ms.csv, 2026-Q3/charts-ms/ (the marts are the same in every language).
+workplan-2026-Q3-ms.csv, 2026-Q3/charts-ms/, 2026-Q3/teams-ms/ (the marts are the same in every
+language).
 
 The only clock in the document is cfg.now (the report date): same data, same cfg.now, same PDF.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -29,31 +30,31 @@ import duckdb
 
 from pipeline import models
 from pipeline.config import RunConfig
+from pipeline.db import install_macros
 from pipeline.errors import UserError
-from pipeline.incremental import (
-    record_fingerprint,
-    run_changes,
-    runs_since,
-    upstream_fingerprints,
-)
-from pipeline.marts import MARTS, build_marts
+from pipeline.incremental import run_changes, runs_since
+from pipeline.marts import MARTS, marts_params
 from pipeline.period import parse_day
 from pipeline.reference import load_reference
 from pipeline.report import gather, privacy
 from pipeline.report.charts import Chart, build_charts
 from pipeline.report.document import render_pdf
 from pipeline.report.export import write_bytes, write_csv, write_parquet
+from pipeline.report.followup import followup_table, load_statuses, with_followups
 from pipeline.report.labels import Labels, load_labels
 from pipeline.report.model import Period, RepeatPurchase, ReportData, SegmentCount, quarter_end
 from pipeline.report.playbook import Playbook, load_playbook
+from pipeline.report.teams import write_team_plans
 from pipeline.report.workplan import with_quadrants, work_plan, workplan_table
 from pipeline.retention import TABLES as RETENTION_TABLES
 from pipeline.retention.config import load_retention_config
 from pipeline.segments import (
     analysis_window,
     build_segments,
+    install_segments_reference,
     previous_segments,
     segment_contacts,
+    segment_params,
     segments_from_contacts,
 )
 
@@ -72,10 +73,16 @@ class ReportResult:
     marts: list[Path] = field(default_factory=list)
     actions: int = 0
     empty: bool = False
+    teams: list[Path] = field(default_factory=list)  # PDF and CSV per owner with actions
+    followup_csv: Path | None = None  # last period's actions followed up
+    followups: int = 0
+    unknown_statuses: int = 0  # status rows naming a plan_id no report issued
 
     @property
     def paths(self) -> list[Path]:
-        return [self.pdf, self.workplan_csv, *self.charts, *self.marts]
+        followup = [self.followup_csv] if self.followup_csv else []
+        return [self.pdf, self.workplan_csv, *followup, *self.charts, *self.marts,
+                *self.teams]
 
 
 @dataclass(frozen=True)
@@ -86,66 +93,61 @@ class PeriodSegments:
     previous: Period | None
     previous_segments: dict[str, int] | None  # customers per segment over previous's window
     kept: bool = False  # the segments, facts and marts of the period stand as an earlier run built
-    fingerprint: str | None = None  # what they are built from, recorded once the marts are built
 
 
-# What the report builds before it reads (kept between runs), and what they are built from.
-_KEPT = ("customer_segments", "int_customer_windows", "int_interaction_facts",
+# What the report builds before it reads (kept between runs): the segments, the facts and every
+# mart of the period, each a model whose fingerprint says what it was built from.
+_KEPT = ("int_customer_windows", "customer_segments", "int_interaction_facts",
          "int_period_metrics", "int_mart_metrics", "int_mart_reasons", *MARTS)
-# the macros (macros/stats.sql) too: int_period_metrics' percentiles use them
+
+
 def period_segments(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
     """Settle the report period and build customer_segments over its window (and count the
-    previous period's in the same pass). The runner calls this once, before retention, so
-    retention and the report read the same segments and the join is not done twice.
+    previous period's in the same pass), then the facts and every mart for the period and the
+    one before: one namespace of parameters for all of them.
 
-    When the tables an earlier run built for the same period and settings are all there, and no
-    run since loaded, rescored or mapped an interaction inside the windows they cover, they are
-    kept as they are (a new day after the period changes none of them)."""
+    When every one of these tables was built from what it would be built from now (its
+    fingerprint: SQL, parameters, inputs) and no run since loaded, rescored or mapped an
+    interaction inside the windows they cover, they are kept as they are (a new day after the
+    period changes none of them)."""
     period, previous = resolve_period(con, cfg)
+    models.set_run(con, cfg.run_id)
     if period is None:  # an empty warehouse: segments over the default window (none)
         build_segments(con, cfg)
         return PeriodSegments(None, None, None)
     periods = [p for p in (previous, period) if p is not None]
     seg_cfgs = [_segments_cfg(cfg, p) for p in periods]
+    prev_cfg = seg_cfgs[0] if previous is not None else None
     scoring = load_reference(cfg.reference_dir).scoring
     windows = [analysis_window(con, c, scoring) for c in seg_cfgs]
     span = (min([w[0] for w in windows] + [datetime.combine(periods[0].start, time.min)]),
             max([w[1] for w in windows] + [datetime.combine(period.end, time.max)]))
-    fingerprint = _inputs_fingerprint(con, cfg, periods, windows)
-    if _inputs_unchanged(con, cfg, fingerprint, span):
+    period_cfg = replace(cfg, period_from=period.start.isoformat(),
+                         period_to=period.end.isoformat())
+    params = {
+        **segment_params(con, seg_cfgs[-1], prev_cfg),
+        **marts_params(period_cfg, None if previous is None
+                       else (previous.start.isoformat(), previous.end.isoformat())),
+    }
+    install_segments_reference(con, load_reference(cfg.reference_dir))
+    if _kept(con, cfg, params, span):
         prev = previous_segments(con) if previous is not None else None
-        return PeriodSegments(period, previous, prev, kept=True, fingerprint=fingerprint)
-    prev_cfg = seg_cfgs[0] if previous is not None else None
+        return PeriodSegments(period, previous, prev, kept=True)
     # one join of interactions and outcomes for both periods' segment windows
     with segment_contacts(con, seg_cfgs):
         segs = segments_from_contacts(con, seg_cfgs[-1], prev_cfg)
-    return PeriodSegments(period, previous, segs.get("previous_segments"),
-                          fingerprint=fingerprint)
+    install_macros(con)  # int_period_metrics' counted_percentile (macros/stats.sql)
+    models.build_all(con, _KEPT[2:], params)
+    return PeriodSegments(period, previous, segs.get("previous_segments"))
 
 
-def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, cfg: RunConfig, periods: list[Period],
-                        windows: list[tuple]) -> str:
-    """The settings the kept tables are built from: periods, windows, the SQL of the segments,
-    the marts and every model upstream of them (the registry's inputs) with their macros, every
-    reference file, and what map and score were built from."""
-    upstream = upstream_fingerprints(con)
-    files = models.sql_fingerprint("customer_segments", *MARTS)
-    reference = [(str(f.relative_to(cfg.reference_dir)), f.read_bytes().hex())
-                 for f in sorted(Path(cfg.reference_dir).rglob("*")) if f.is_file()]
-    doc = json.dumps([[(p.start, p.end) for p in periods], windows, files, reference, upstream],
-                     default=str)
-    return hashlib.sha256(doc.encode()).hexdigest()
-
-
-def _inputs_unchanged(con: duckdb.DuckDBPyConnection, cfg: RunConfig, fingerprint: str,
-                      span: tuple[datetime, datetime]) -> bool:
-    stored = con.execute("select fingerprint, run_id from stage_fingerprints "
-                         "where stage = 'report'").fetchall()
-    if not stored or stored[0][0] != fingerprint:
+def _kept(con: duckdb.DuckDBPyConnection, cfg: RunConfig, params: dict,
+          span: tuple[datetime, datetime]) -> bool:
+    """Every kept table is current, and no run since it was built changed an interaction
+    inside `span`."""
+    if not all(models.is_current(con, t, params) for t in _KEPT):
         return False
-    if not all(gather.table_exists(con, t) for t in _KEPT):
-        return False
-    runs = runs_since(con, stored[0][1], cfg.run_id)
+    runs = runs_since(con, models.stored(con, "customer_segments")[2], cfg.run_id)  # type: ignore[index]
     if runs is None:
         return False
     run_changes(con, runs)
@@ -157,14 +159,9 @@ def _inputs_unchanged(con: duckdb.DuckDBPyConnection, cfg: RunConfig, fingerprin
 def build_period_models(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> PeriodSegments:
     """Settle the report period once and build what retention and the report read for it:
     customer_segments over its window (the previous window counted in the same pass), the facts
-    and every mart, for the period and the one before. Kept as they are when nothing they are
-    built from changed (period_segments). The `marts` stage; the report and retention run it
-    first, so every stage leaves segments and marts of one period."""
-    segments = period_segments(con, cfg)
-    if segments.period is not None and not segments.kept:
-        _build_marts(con, cfg, segments.period, segments.previous)
-        record_fingerprint(con, "report", segments.fingerprint, run_id=cfg.run_id)
-    return segments
+    and every mart, for the period and the one before (period_segments). The `marts` stage; the
+    report and retention run it first, so every stage leaves segments and marts of one period."""
+    return period_segments(con, cfg)
 
 
 def build_report(
@@ -175,6 +172,7 @@ def build_report(
     `segments`: what build_period_models returned earlier in the same transaction; without it
     the report builds them first."""
     labels = load_labels(cfg.reference_dir, cfg.lang)
+    statuses = load_statuses(cfg)  # owners' progress (data/workplan/), read only
     ref = load_reference(cfg.reference_dir)
     playbook = load_playbook(cfg.reference_dir, tuple(t.id for t in ref.catalog.touchpoints))
     for table in _NEEDS:
@@ -185,6 +183,8 @@ def build_report(
     if segments is None:
         segments = build_period_models(con, cfg)
     data = report_data(con, cfg, labels, playbook, segments)
+    # before record_actions: the follow-up reads the earlier periods' actions as they stand
+    data = with_followups(con, data, statuses, playbook, labels)
     record_actions(con, data, cfg.run_id)
     return write_report(con, data, labels, cfg.reports_dir)
 
@@ -198,10 +198,12 @@ def record_actions(con: duckdb.DuckDBPyConnection, data: ReportData, run_id: str
     con.execute("delete from workplan_actions where period = ?", [period]).fetchall()
     rows = [(period, data.period.start, data.period.end, r.plan_id, r.touchpoint_id, r.reason,
              r.action_id, r.priority, r.owner, r.kpi, r.kpi_current, r.kpi_target, r.kpi_n,
-             r.due, run_id) for r in data.workplan]
-    if rows:
-        con.executemany("insert into workplan_actions values "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+             r.due, run_id, r.kpi_low, r.kpi_high) for r in data.workplan]
+    if rows:  # columns named: a migrated warehouse has the later ones last
+        con.executemany("insert into workplan_actions (period, period_start, period_end, "
+                        "plan_id, touchpoint_id, reason, action_id, priority, owner, kpi, "
+                        "kpi_current, kpi_target, kpi_n, due, run_id, kpi_low, kpi_high) values "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 # Data that ended this long before the run is a historic export: its last quarter is the period.
@@ -268,17 +270,6 @@ def _segments_cfg(cfg: RunConfig, period: Period) -> RunConfig:
     """The segments' window: back from the period's end, unless the user set a start."""
     seg_from = period.start.isoformat() if cfg.period_from else None
     return replace(cfg, period_from=seg_from, period_to=period.end.isoformat())
-
-
-def _build_marts(con: duckdb.DuckDBPyConnection, cfg: RunConfig, period: Period,
-                 previous: Period | None) -> None:
-    """The marts of the period, in one pass that also covers `previous` (its facts and metrics,
-    int_period_metrics). Leaves the temporary facts for the report's readers."""
-    build_marts(
-        con,
-        replace(cfg, period_from=period.start.isoformat(), period_to=period.end.isoformat()),
-        None if previous is None else (previous.start.isoformat(), previous.end.isoformat()),
-    )
 
 
 def report_data(
@@ -407,6 +398,10 @@ def write_report(
     pdf_path = write_bytes(out_dir / f"touchpoint-workplan-{label}{suffix}.pdf", pdf)
     header, rows = workplan_table(data.workplan, labels)
     csv_path = write_csv(out_dir / f"workplan-{label}{suffix}.csv", header, rows)
+    header, rows = followup_table(data.followups)
+    followup_path = write_csv(out_dir / f"followup-{label}{suffix}.csv", header, rows)
+    # one plan per owner: <period>/teams[-<lang>]/<owner>.pdf|.csv (pipeline.report.teams)
+    team_paths = write_team_plans(data, labels, out_dir, pdf_path.name)
     chart_paths: list[Path] = []
     for c in charts:
         if c.png is not None:
@@ -428,4 +423,8 @@ def write_report(
         marts=mart_paths,
         actions=len(data.workplan),
         empty=data.empty,
+        teams=team_paths,
+        followup_csv=followup_path,
+        followups=len(data.followups),
+        unknown_statuses=len(data.followup_unknown),
     )

@@ -36,6 +36,7 @@ from pipeline.report.charts import Chart, matrix_order, silent
 from pipeline.report.fonts import FONT, FONT_BOLD, FONT_ITALIC, MAX_TEXT, clean, register_fonts
 from pipeline.report.labels import Labels
 from pipeline.report.model import (
+    PRIORITIES,
     Metrics,
     ReportData,
     TouchpointStats,
@@ -51,6 +52,9 @@ MARGIN = 1.5 * cm
 FRAME_W = PAGE[0] - 2 * MARGIN
 FRAME_H = PAGE[1] - 2 * MARGIN - 0.6 * cm  # room for the footer
 CHART_SPAN = 0.86  # charts a little narrower than the text: less height, same legibility
+# a team plan's reasons table lists a reason behind at least this % of the touchpoint's
+# dissatisfied contacts, or one the plan acts on; the rest in one line
+REASON_SHOWN_SHARE = 5.0
 
 GREY_HEAD = colors.HexColor("#d9d9d9")
 GREY_GROUP = colors.HexColor("#efefef")
@@ -151,10 +155,13 @@ class _Bookmark(Flowable):
 
 
 class _Doc:
-    def __init__(self, data: ReportData, labels: Labels, charts: list[Chart], chart_folder: str):
+    def __init__(self, data: ReportData, labels: Labels, charts: list[Chart], chart_folder: str,
+                 team: str | None = None, full_report: str | None = None):
         register_fonts()
         self.d, self.L, self.f = data, labels, labels.fmt
         self.charts, self.chart_folder = charts, chart_folder
+        # team mode (pipeline.report.teams): one owner's plan, `data` already cut down to them
+        self.team, self.full_report = team, full_report
         self.s = _styles()
         self.story: list[Flowable] = []
         self._section = 0
@@ -524,8 +531,15 @@ class _Doc:
         d, L, f = self.d, self.L, self.f
         self.add(PageBreak())
         self.heading("workplan")
+        self.followup()
+        mark = len(self.story)
+        if d.followups:
+            self.add(self.p(L("followup.this_period"), "h2"))
         self.add(self.p(L("workplan.intro"), "note"))
         self.rule()
+        if d.followups:  # this period's heading, rule and first row (up to 5.5 cm) on one page
+            block = _height(self.story[mark:]) + 5.5 * cm
+            self.story.insert(mark, CondPageBreak(min(block, FRAME_H)))
         if not d.workplan:
             self.add(self.p(L("workplan.none"), "big"))
         else:
@@ -596,6 +610,109 @@ class _Doc:
                 )
             widths = [1.9, 2.5, 3.3, 1.9, 2.3, 3.7, 5.7, 2.2, 2.2]
             self.add(self.table(header, rows, widths))
+
+    def followup(self) -> None:
+        """Last period's actions first (issue 16, the loop): status, KPI then → now with their
+        95% intervals and n, and the verdict the change's interval gives. A done action whose
+        KPI did not move says so in a sentence of its own."""
+        d, L, f = self.d, self.L, self.f
+        heading = L("followup.heading")
+        if d.followup_unknown:
+            shown = ", ".join(d.followup_unknown[:5]) + (", …" if len(d.followup_unknown) > 5
+                                                         else "")
+            unknown = L("followup.unknown_ids", count=f.int(len(d.followup_unknown)), ids=shown)
+        else:
+            unknown = ""
+        if not d.followups:
+            none = L("team.followups_none" if self.team else "followup.none")
+            self.add(Paragraph(f"<b>{esc(heading)}:</b> {esc(none)}", self.s["body"]))
+            if unknown:
+                self.add(self.p(unknown, "note"))
+            self.add(Spacer(1, 0.25 * cm))
+            return
+        self.add(self.p(heading, "h2"))
+        self.add(self.p(L("followup.intro", period=d.followups[0].set_in), "note"))
+        if unknown:
+            self.add(self.p(unknown, "note"))
+        header = [
+            L("followup.touchpoint"),
+            L("followup.action"),
+            " · ".join([L("workplan.owner"), L("workplan.due")]),
+            L("workplan.status"),
+            L("followup.kpi"),
+            L("followup.verdict"),
+        ]
+        rows: list[list[Any]] = []
+        extra: list[tuple] = []
+        for x in d.followups:
+            status = L(f"workplan.{x.status}")
+            if x.status_date is not None:
+                status += " " + L("followup.as_of", date=f.date(x.status_date))
+            due = esc(f.date(x.due))
+            if x.overdue:
+                due += f' <font color="#b00000"><b>{esc(L("followup.overdue"))}</b></font>'
+            verdict = f"<b>{esc(L(f'followup.verdicts.{x.verdict}'))}</b>"
+            if x.change is not None:
+                verdict += "<br/>" + esc(self._kpi_change(x.kpi, x.change, x.change_low,
+                                                          x.change_high))
+            rows.append([
+                Paragraph(f"<b>{esc(x.touchpoint)}</b><br/>{esc(L.reason(x.reason))}"
+                          f"<br/>{esc(x.priority)} · {esc(x.plan_id)}", self.s["cell"]),
+                self.lines([x.action, f"({L('followup.continued')})" if x.continued else ""]),
+                Paragraph(f"{esc(x.owner or f.spec['missing'])}<br/>{due}", self.s["cell"]),
+                self.lines([status, x.status_note or ""]),
+                self.lines([
+                    L(f"kpis.{x.kpi}") if L.has(f"kpis.{x.kpi}") else x.kpi,
+                    f"{L('followup.then')}: "
+                    + self._kpi_with_interval(x.kpi, x.kpi_then, x.kpi_then_low,
+                                              x.kpi_then_high, x.kpi_then_n),
+                    f"{L('followup.now')}: "
+                    + self._kpi_with_interval(x.kpi, x.kpi_now, x.kpi_now_low,
+                                              x.kpi_now_high, x.kpi_now_n),
+                ]),
+                Paragraph(verdict, self.s["cell"]),
+            ])
+            if x.status == "done" and x.verdict in ("no_change", "worse"):
+                sentence = L(
+                    "followup.done_worse" if x.verdict == "worse" else "followup.done_not_moved",
+                    kpi=L(f"kpis.{x.kpi}") if L.has(f"kpis.{x.kpi}") else x.kpi,
+                    then=self._kpi_with_interval(x.kpi, x.kpi_then, x.kpi_then_low,
+                                                 x.kpi_then_high, x.kpi_then_n),
+                    now=self._kpi_with_interval(x.kpi, x.kpi_now, x.kpi_now_low,
+                                                x.kpi_now_high, x.kpi_now_n),
+                )
+                r = len(rows) + 1
+                rows.append([Paragraph(f"<b>{esc(sentence)}</b>", self.s["cell"])]
+                            + [""] * 5)
+                extra += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), GREY_GROUP)]
+        self.add(self.table(header, rows, [3.6, 7.0, 2.7, 3.3, 6.4, 3.3], extra=extra))
+        self.add(Spacer(1, 0.3 * cm))
+
+    def _kpi_with_interval(self, kpi: str, value: float | None, low: float | None,
+                           high: float | None, n: int | None) -> str:
+        """'33% (19% – 51%, n = 30)': the value, its 95% interval and the n it is of."""
+        if value is None:
+            return self.f.spec["missing"]
+        parts = []
+        if low is not None and high is not None:
+            parts.append(self.f.range(kpi_value(kpi, low, self.L), kpi_value(kpi, high, self.L)))
+        if n is not None:
+            parts.append(f"n = {self.f.int(n)}")
+        text = kpi_value(kpi, value, self.L)
+        return f"{text} ({', '.join(parts)})" if parts else text
+
+    def _kpi_change(self, kpi: str, change: float, low: float | None,
+                    high: float | None) -> str:
+        """'+13 pts [−11, +37]' (hours for median_ttr): the change and its 95% interval."""
+        f = self.f
+        if kpi == "median_ttr":
+            def signed(v: float) -> str:
+                return (f.spec["minus"] if v < 0 else "+") + f.hours(abs(v))
+            head, lo, hi = signed(change), *(signed(v) if v is not None else f.spec["missing"]
+                                             for v in (low, high))
+        else:
+            head, lo, hi = f.points(change), f.signed(low), f.signed(high)
+        return f"{head} [{lo}, {hi}]"
 
     def rule(self) -> None:
         L, r = self.L, self.d.rule
@@ -774,7 +891,7 @@ class _Doc:
             self.add(self.p(L("language.no_texts"), "big"))
             return
         if not d.phrases:
-            self.add(self.p(L("language.none"), "big"))
+            self.add(self.p(L("team.language_none" if self.team else "language.none"), "big"))
             return
         # one row per touchpoint: phrases found per language, and the commonest phrases
         langs = sorted({p.language for p in d.phrases}, key=lambda c: (c != d.lang, c))
@@ -920,6 +1037,131 @@ class _Doc:
         rows = [[e.touchpoint, e.text] for e in self.d.examples]
         self.add(self.table(header, rows, [3, 12]))
 
+    # --- team mode: one owner's plan ------------------------------------------------------------
+
+    def team_summary(self) -> None:
+        """The team's page: their touchpoints' figures against the period's, their actions by
+        priority, overdue follow-ups, and what to act on first."""
+        d, L, f = self.d, self.L, self.f
+        o = d.overall
+        assert o is not None and self.team is not None
+        self.add(self.p(L("team.title", owner=self.team), "title"), Spacer(1, 0.2 * cm))
+        self.add(self.p(L("team.subtitle", report=self.full_report or ""), "subtitle"),
+                 Spacer(1, 0.5 * cm))
+        shown = [t for t in d.touchpoints if t.metrics.volume]
+        volume = sum(t.metrics.volume for t in shown)
+        dissatisfied = sum(t.metrics.mix.dissatisfied for t in shown)
+        delighted = sum(t.metrics.mix.delighted for t in shown)
+        prev = (
+            f.range(f.date(d.previous.start), f.date(d.previous.end))
+            if d.previous
+            else L("cover.no_previous")
+        )
+        counts = {p: sum(1 for r in d.workplan if r.priority == p) for p in PRIORITIES}
+        overdue = [x for x in d.followups if x.overdue]
+        rows = [
+            [L("cover.period"), self.period_text()],
+            [L("cover.previous"), prev],
+            [L("cover.report_date"), f.date(d.report_date)],
+            [L("team.touchpoints"), ", ".join(t.name for t in shown) or f.spec["missing"]],
+            [L("team.contacts"),
+             L("team.contacts_text", n=f.int(volume), total=f.int(o.volume),
+               pct=f.pct(100.0 * volume / o.volume if o.volume else None))],
+            [L("team.dissatisfied"),
+             L("team.dissatisfied_text", n=f.int(dissatisfied), volume=f.int(volume),
+               pct=f.pct(100.0 * dissatisfied / volume if volume else None),
+               overall=f.pct(o.pct.get("dissatisfied")))],
+            [L("team.net_delight"),
+             L("team.vs_overall",
+               team=f.signed(100.0 * (delighted - dissatisfied) / volume if volume else None),
+               overall=f.signed(o.net_delight))],
+            [L("team.actions"),
+             L("team.actions_text", n=f.int(len(d.workplan)), p1=f.int(counts["P1"]),
+               p2=f.int(counts["P2"]), p3=f.int(counts["P3"]))],
+            [L("team.followups"),
+             L("team.followups_text", n=f.int(len(d.followups)), overdue=f.int(len(overdue)))
+             if d.followups else L("team.followups_none")],
+        ]
+        t = LongTable(
+            [[self.p(a, "body"), self.p(b, "body")] for a, b in rows],
+            colWidths=[6 * cm, FRAME_W - 6 * cm],
+            hAlign="LEFT",
+        )
+        t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.25, GREY_LINE),
+                               ("FONTNAME", (0, 0), (0, -1), FONT_BOLD)]))
+        self.add(t)
+        if overdue:
+            self.add(self.p(L("team.overdue"), "h2"))
+            for x in overdue:
+                status = L(f"workplan.{x.status}") if L.has(f"workplan.{x.status}") else x.status
+                line = L("team.overdue_line", touchpoint=x.touchpoint, action=x.action,
+                         set_in=x.set_in, due=f.date(x.due), status=status)
+                self.add(Paragraph("• " + esc(line, PARAGRAPH_TEXT), self.s["body"]))
+        self.add(self.p(L("summary.act_first"), "h2"))
+        for i, row in enumerate(self.act_first(), start=1):
+            sentence = L(
+                "team.act_first_sentence",
+                touchpoint=row.touchpoint,
+                dissatisfied=f.pct(row.dissatisfied_pct),
+                volume=f.int(row.volume),
+                net=f.signed(self._net(row)),
+                reason_share=f.pct(row.reason_share),
+                reason=L.reason(row.reason),
+                action=row.action,
+                due=f.date(row.due),
+                priority=row.priority,
+            )
+            # a paragraph, not a cell: the playbook's action makes it run past MAX_TEXT
+            self.add(Paragraph(f"<b>{i}.</b> " + esc(sentence, PARAGRAPH_TEXT), self.s["body"]))
+
+    def reasons(self) -> None:
+        """Why the touchpoints' customers were dissatisfied: each reason's contacts, its share of
+        the touchpoint's dissatisfied ones, and the action it got in the plan."""
+        d, L, f = self.d, self.L, self.f
+        self.add(CondPageBreak(5 * cm), Spacer(1, 0.4 * cm))
+        self.heading("reasons")
+        self.add(self.p(L("team.reasons_intro"), "note"))
+        planned = {r.plan_id: r for r in d.workplan}
+        rows: list[list[Any]] = []
+        for t in matrix_order(d.touchpoints):
+            mine = sorted((r for r in d.reasons if r.touchpoint_id == t.touchpoint_id),
+                          key=lambda r: (-r.interactions, r.reason))
+            n = t.metrics.mix.dissatisfied
+            # the rare reasons in one line: a team reads what it can act on
+            shown = [r for r in mine if f"{r.touchpoint_id}/{r.reason}" in planned
+                     or r.interactions >= REASON_SHOWN_SHARE / 100 * n]
+            for i, r in enumerate(shown):
+                plan = planned.get(f"{r.touchpoint_id}/{r.reason}")
+                rows.append([
+                    self.cell(t.name, bold=True) if i == 0 else "",
+                    L.reason(r.reason),
+                    f.int(r.interactions),
+                    f"{f.pct(100.0 * r.interactions / n if n else None)} "
+                    f"{L('matrix.of_n', n=f.int(n))}",
+                    f"#{plan.rank} {plan.priority}" if plan else "",
+                ])
+            if len(shown) < len(mine):
+                rows.append([self.cell(t.name, bold=True) if not shown else "",
+                             L("team.reasons_more", count=f.int(len(mine) - len(shown)),
+                               share=f.pct(REASON_SHOWN_SHARE)), "", "", ""])
+        if not rows:
+            self.add(self.p(L("team.reasons_none"), "big"))
+            return
+        header = [L("matrix.touchpoint"), L("quality.reason"), L("team.reason_contacts"),
+                  L("team.reason_share"), L("team.reason_action")]
+        self.add(self.table(header, rows, [3.5, 7, 1.8, 2.4, 1.8], right=(2, 3), span=0.85))
+
+    def team_build(self) -> list[Flowable]:
+        """One owner's plan: their page, then the work plan (follow-ups first, as in the full
+        report), then the evidence: matrix rows, reasons, staff language."""
+        self.team_summary()
+        self.workplan()
+        self.matrix()
+        self.reasons()
+        self.language()
+        return self.story
+
     def build(self) -> list[Flowable]:
         self.cover()
         self.summary()
@@ -947,13 +1189,17 @@ def _height(block: list[Flowable]) -> float:
 
 
 def render_pdf(
-    data: ReportData, labels: Labels, charts: list[Chart], chart_folder: str = "charts/"
+    data: ReportData, labels: Labels, charts: list[Chart], chart_folder: str = "charts/",
+    team: str | None = None, full_report: str | None = None,
 ) -> bytes:
-    """The report as PDF bytes; same data and labels give the same bytes (invariant mode)."""
-    doc_ = _Doc(data, labels, charts, chart_folder)
-    story = doc_.build()
+    """The report as PDF bytes; same data and labels give the same bytes (invariant mode).
+    With `team`, one owner's plan (pipeline.report.teams) naming the full report's file."""
+    doc_ = _Doc(data, labels, charts, chart_folder, team, full_report)
+    story = doc_.team_build() if team is not None else doc_.build()
     period = data.period.label if data.period else labels.fmt.spec["missing"]
     footer = labels("footer.generated", period=period, date=labels.fmt.date(data.report_date))
+    if team is not None:
+        footer = f"{labels('team.footer', owner=team)} · {footer}"
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf,
@@ -962,7 +1208,8 @@ def render_pdf(
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN + 0.6 * cm,
-        title=clean(f"{labels('title')} {period}"),
+        title=clean(f"{labels('title') if team is None else labels('team.title', owner=team)} "
+                    f"{period}"),
         author="touchpoint pipeline",
         subject=clean(labels("subtitle")),
         creator="touchpoint pipeline (ReportLab)",

@@ -37,6 +37,7 @@ class HeldWrites:
         self.owner = owner or _new_owner("run")
         self.locks: dict[Path, int] = {}  # folder -> its lock file's descriptor
         self.made: list[Path] = []  # folders made for the held files: gone again on discard
+        self.retired: list[Path] = []  # earlier reports' files to remove on release
 
     def release(self) -> None:
         """After the commit: move every file into place (each move is atomic)."""
@@ -46,6 +47,9 @@ class HeldWrites:
             for tmp, path in self.files:
                 os.replace(tmp, path)
             self.files.clear()
+            for path in self.retired:
+                path.unlink(missing_ok=True)
+            self.retired.clear()
         finally:
             self._unlock()
 
@@ -57,6 +61,7 @@ class HeldWrites:
             for tmp, _ in self.files:
                 Path(tmp).unlink(missing_ok=True)
             self.files.clear()
+            self.retired.clear()
         finally:
             self._unlock()
         # a rolled-back run leaves no empty folder named after it (deepest first; one holding
@@ -196,6 +201,15 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
             (folder / _lock_name(owner)).unlink(missing_ok=True)
             os.close(lock_fd)
     return path
+
+
+def retire(path: Path) -> None:
+    """An earlier report's file this report has nothing for (a team with no action now): removed
+    when the run commits (kept on a rollback), at once outside a run."""
+    if _held is not None:
+        _held.retired.append(Path(path))
+    else:
+        Path(path).unlink(missing_ok=True)
 
 
 def write_bytes(path: Path, data: bytes) -> Path:

@@ -221,6 +221,10 @@ class FollowUp:
     verdict: str  # improved | no_change | worse | unknown (decided by the interval)
     overdue: bool  # past its due date on the report date and neither done nor dropped
     continued: bool  # the same plan_id is in this period's work plan again
+    # now - then and its 95% MOVER interval (pipeline.report.followup); None: unknown
+    change: float | None = None
+    change_low: float | None = None
+    change_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,9 @@ class WorkPlanRow:
     status: str = "open"
     small_n: bool = False  # fewer scored contacts than the playbook's priority.small_n
     kpi_n: int | None = None  # the contacts the KPI's share is of
+    # the KPI's 95% interval, as kept in workplan_actions for the next report's follow-up
+    kpi_low: float | None = None
+    kpi_high: float | None = None
 
     @property
     def plan_id(self) -> str:
@@ -450,6 +457,8 @@ class ReportData:
     staff_texts: int | None = None  # the period's contacts with staff text (None: not counted)
     # the actions an earlier report issued, followed up (empty: no earlier report's actions)
     followups: list[FollowUp] = field(default_factory=list)
+    # plan_ids of the status files that no report issued: left out, and the report says so
+    followup_unknown: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:

@@ -59,8 +59,6 @@ Definitions (data/reference/README.md, "Retention"):
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,12 +70,7 @@ from pipeline import models
 from pipeline.config import RunConfig
 from pipeline.db import install_macros, load_table, run_sql, scalar
 from pipeline.errors import UserError
-from pipeline.incremental import (
-    record_fingerprint,
-    run_changes,
-    runs_since,
-    upstream_fingerprints,
-)
+from pipeline.incremental import run_changes, runs_since
 from pipeline.outcomes import utc_naive
 from pipeline.retention.config import RetentionConfig, load_retention_config
 from pipeline.retention.curves import at_risk_table, curve_rows, fit_curves
@@ -135,13 +128,13 @@ def data_end(con: duckdb.DuckDBPyConnection, cfg: RunConfig, rc: RetentionConfig
 
 
 def build_retention(
-    con: duckdb.DuckDBPyConnection, cfg: RunConfig, segments: bool = True
+    con: duckdb.DuckDBPyConnection, cfg: RunConfig, period: Any = None
 ) -> dict[str, Any]:
     """Build every retention table (TABLES); return the groups' counts and the dates used.
 
     Runs after map and score (it reads interaction_outcomes and interaction_touchpoints) and
-    builds customer_segments itself, for the segment column, unless `segments` is false (the
-    runner has built them for the report's period already)."""
+    builds customer_segments itself, for the segment column, unless given `period` (the marts
+    stage's pipeline.report.PeriodSegments: the runner built them for the report's period)."""
     rc = load_retention_config(cfg.reference_dir)
     for table in _NEEDS:
         found = con.execute(
@@ -152,7 +145,7 @@ def build_retention(
                 f"retention needs table {table!r}: run every stage (python -m pipeline run)"
             )
     install_macros(con)  # the marts' Wilson intervals (macros/stats.sql)
-    if segments:
+    if period is None:
         build_segments(con, cfg)
     end = data_end(con, cfg, rc)
     windows = [
@@ -161,56 +154,29 @@ def build_retention(
     load_table(con, _SQL, "ref_retention_windows", _WINDOWS, windows)
 
     primary = rc.primary_window_days
-    incremental = _open_scope(con, cfg, primary, end)
-    # the contacts the kept tables are built from, joined once (a temporary table)
-    models.build(con, "int_retention_contacts", {"data_end": end})
-    for table, params in (
-        ("int_customer_history", {"data_end": end}),
-        ("mart_complaint_orders", {"data_end": end, "window_days": primary}),
-        ("int_touchpoint_firsts", {"data_end": end, "window_days": primary}),
-    ):
-        _keep(con, table, params, incremental)
+    # one namespace: each model binds the parameters its select names
+    params = {
+        "data_end": end,
+        "window_days": primary,
+        "primary_window_days": primary,
+        "churn_from": end - timedelta(days=rc.churn_days),
+        "min_customers": rc.min_customers,
+        "min_effect": rc.min_effect_points,
+        "acquisition": rc.costs.acquisition_per_customer,
+        "recovery": rc.costs.recovery_per_complaint,
+        "cohort_months": rc.cohort_months,
+    }
+    models.set_run(con, cfg.run_id)
+    incremental = _open_scope(con, cfg, params)
+    # the contacts the kept tables are built from, joined once (a temporary table); then the
+    # kept tables, only the customers in scope on an incremental run
+    models.build(con, "int_retention_contacts", params)
+    for table in _KEPT:
+        models.build(con, table, params, full=not incremental, as_of=end)
     _close_scope(con)
-    record_fingerprint(con, "retention", _fingerprint(con, primary), end, cfg.run_id)
-    models.build(
-        con,
-        "mart_customer_retention",
-        {
-            "data_end": end,
-            "primary_window_days": primary,
-            "churn_from": end - timedelta(days=rc.churn_days),
-        },
-    )
-    models.build(con, "mart_customer_reorders")
-    models.build(con, "mart_retention_windows")
-    models.build(con, "mart_retention_groups")
-    models.build(con, "mart_retention")
-    models.build(
-        con,
-        "mart_touchpoint_retention",
-        {
-            "data_end": end,
-            "window_days": primary,
-            "min_customers": rc.min_customers,
-            "min_effect": rc.min_effect_points,
-        },
-    )
-    models.build(
-        con,
-        "mart_retention_claims",
-        {
-            "window_days": primary,
-            "min_customers": rc.min_customers,
-            "acquisition": rc.costs.acquisition_per_customer,
-            "recovery": rc.costs.recovery_per_complaint,
-        },
-    )
-    models.build(
-        con, "mart_cohort_retention", {"data_end": end, "cohort_months": rc.cohort_months}
-    )
-    # repeat purchases from the first order: the figures a warehouse with orders only gets
-    models.build(con, "mart_repeat_purchase", {"data_end": end})
-    models.build(con, "mart_repeat_cohorts", {"data_end": end})
+    # the marts, from the kept tables, on every run (and the repeat purchases after the first
+    # order: the figures a warehouse with orders only gets)
+    models.build_all(con, _MARTS, params)
 
     durations = run_sql(con, _QUERIES, "retention_durations")
     ticks = list(range(0, rc.curve_days + 1, rc.at_risk_every_days))
@@ -237,34 +203,23 @@ def build_retention(
     }
 
 
-# Tables kept between runs, rebuilt per customer (see _open_scope), and what they are built from.
+# Tables kept between runs, rebuilt per customer (see _open_scope); the marts rebuilt from them
+# on every run (those the Python code fills in, curves and at-risk counts, aside).
 _KEPT = ("int_customer_history", "mart_complaint_orders", "int_touchpoint_firsts")
-_KEPT_FROM = ("int_retention_contacts", *_KEPT)
+_MARTS = tuple(m.name for m in models.MODELS
+               if m.stage == "retention" and m.materialized == "table"
+               and not any(i.startswith("_in_") for i in m.inputs))
 
 
-def _fingerprint(con: duckdb.DuckDBPyConnection, primary_window_days: int) -> str:
-    """What the kept tables are built from, but the rows: their SQL, the window, and what map and
-    score were built from (a new catalog or scoring rebuilds them, too)."""
-    upstream = upstream_fingerprints(con)
-    sql = [models.model(name).select() for name in _KEPT_FROM]
-    doc = json.dumps([sql, primary_window_days, upstream], default=str)
-    return hashlib.sha256(doc.encode()).hexdigest()
-
-
-def _open_scope(
-    con: duckdb.DuckDBPyConnection, cfg: RunConfig, primary_window_days: int, end: datetime
-) -> bool:
+def _open_scope(con: duckdb.DuckDBPyConnection, cfg: RunConfig, params: dict[str, Any]) -> bool:
     """Point `retention_interactions` and `retention_orders` at the customers to (re)build: only
     those a run since the last build touched, or whose complaint's window closed since
     (retention_scope.sql), when the kept tables were built from the same inputs to an earlier or
     equal data end by a run on record, else everyone. True: incremental."""
     scope = None
-    stored = con.execute(
-        "select fingerprint, as_of, run_id from stage_fingerprints where stage = 'retention'"
-    ).fetchall()
-    kept = all(_exists(con, table) for table in _KEPT)
-    if stored and kept and stored[0][0] == _fingerprint(con, primary_window_days):
-        _, previous_end, built_by = stored[0]
+    end = params["data_end"]
+    if all(models.is_current(con, table, params) for table in _KEPT):
+        _, previous_end, built_by = models.stored(con, _KEPT[0])  # type: ignore[misc]
         runs = runs_since(con, built_by, cfg.run_id)
         if runs is not None and previous_end is not None and previous_end <= end:
             run_changes(con, runs)
@@ -284,14 +239,6 @@ def _open_scope(
     return scope is not None
 
 
-def _keep(
-    con: duckdb.DuckDBPyConnection, table: str, params: dict[str, Any], incremental: bool
-) -> None:
-    """Build a kept table from its model; on an incremental run replace only the rows of the
-    customers in retention_scope (models.build: the model's scope and scope key)."""
-    models.build(con, table, params, full=not incremental)
-
-
 def _close_scope(con: duckdb.DuckDBPyConnection) -> None:
     for statement in (
         "drop table if exists temp.int_retention_contacts",
@@ -300,14 +247,3 @@ def _close_scope(con: duckdb.DuckDBPyConnection) -> None:
         "drop view if exists retention_orders",
     ):
         con.execute(statement).fetchall()
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        scalar(
-            con,
-            "select count(*) from duckdb_tables() where table_name = ? and schema_name = 'main' "
-            "and not temporary",
-            [table],
-        )
-    )

@@ -23,7 +23,6 @@ from pipeline import models
 from pipeline.config import RunConfig
 from pipeline.db import load_table, run_sql
 from pipeline.errors import UserError
-from pipeline.incremental import forget_fingerprint
 from pipeline.outcomes import as_of
 from pipeline.reference import Reference, Scoring, load_reference
 
@@ -110,7 +109,8 @@ def segment_contacts(con: duckdb.DuckDBPyConnection, cfgs: Sequence[RunConfig]) 
     error the caller's rollback removes it."""
     scoring = load_reference(cfgs[0].reference_dir).scoring
     windows = [analysis_window(con, cfg, scoring) for cfg in cfgs]
-    span = {"window_from": min(w[0] for w in windows), "window_to": max(w[1] for w in windows)}
+    span = {"contacts_from": min(w[0] for w in windows),
+            "contacts_to": max(w[1] for w in windows)}
     models.build(con, "int_segment_contacts", span)
     yield
     con.execute("drop table int_segment_contacts").fetchall()
@@ -123,34 +123,45 @@ def segments_from_contacts(
 
     With `previous`, the same pass also counts customers per segment over previous's window
     (result["previous_segments"]); customer_segments holds cfg's window only."""
-    forget_fingerprint(con, "report")  # the report's kept inputs are being replaced
     ref = load_reference(cfg.reference_dir)
     install_segments_reference(con, ref)
-    start, end, recent_from = analysis_window(con, cfg, ref.scoring)
-    before = analysis_window(con, previous, ref.scoring) if previous else (None, None, None)
-    params: dict[str, Any] = {
-        "window_from": start,
-        "window_to": end,
-        "recent_from": recent_from,
-        "previous_from": before[0],
-        "previous_to": before[1],
-        "previous_recent_from": before[2],
-    }
-    for s in ref.scoring.segments:
-        for name, value in s.thresholds.items():
-            params[f"{_PARAM_PREFIX[s.id]}_{name}"] = value
+    params = segment_params(con, cfg, previous)
     models.build(con, "int_customer_windows", params)
-    models.build(con, "customer_segments")
+    models.build(con, "customer_segments", params)
     per_segment = _per_segment(con, previous=False)
     result: dict[str, Any] = {
         "customers": sum(per_segment.values()),
         "segments": per_segment,
-        "window_from": start,
-        "window_to": end,
+        "window_from": params["window_from"],
+        "window_to": params["window_to"],
     }
     if previous:
         result["previous_segments"] = _per_segment(con, previous=True)
     return result
+
+
+def segment_params(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
+                   previous: RunConfig | None = None) -> dict[str, Any]:
+    """The parameters customer_segments is built with: cfg's analysis window (and previous's)
+    and every segment's thresholds from scoring.yaml."""
+    scoring = load_reference(cfg.reference_dir).scoring
+    start, end, recent_from = analysis_window(con, cfg, scoring)
+    before = analysis_window(con, previous, scoring) if previous else (None, None, None)
+    params: dict[str, Any] = {
+        "window_from": start,
+        "window_to": end,
+        "recent_from": recent_from,
+        "previous_window_from": before[0],
+        "previous_window_to": before[1],
+        "previous_recent_from": before[2],
+        # int_segment_contacts' span: both windows (segment_contacts)
+        "contacts_from": min(start, before[0] or start),
+        "contacts_to": max(end, before[1] or end),
+    }
+    for s in scoring.segments:
+        for name, value in s.thresholds.items():
+            params[f"{_PARAM_PREFIX[s.id]}_{name}"] = value
+    return params
 
 
 def previous_segments(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -18,8 +18,8 @@ contacts as not materialized (
     union all
     select true as previous, cast($previous_recent_from as timestamp) as recent_from, *
     from int_segment_contacts
-    where occurred_at between cast($previous_from as timestamp)
-        and cast($previous_to as timestamp)
+    where occurred_at between cast($previous_window_from as timestamp)
+        and cast($previous_window_to as timestamp)
 ),
 
 counts as (

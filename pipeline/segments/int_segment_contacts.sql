@@ -15,7 +15,7 @@ window_interactions as (
         rating
     from interactions
     where customer_id is not null
-        and occurred_at between cast($window_from as timestamp) and cast($window_to as timestamp)
+        and occurred_at between cast($contacts_from as timestamp) and cast($contacts_to as timestamp)
 ),
 
 final as (

@@ -7,8 +7,6 @@ data/reference/touchpoints.yaml, loaded as `ref_touchpoints`, `ref_touchpoint_na
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,6 @@ from pipeline import models
 from pipeline.config import RunConfig
 from pipeline.db import install_macros, load_table, run_sql, scalar
 from pipeline.errors import UserError
-from pipeline.incremental import record_fingerprint, stored_fingerprint
 from pipeline.reference import UNMAPPED, Catalog, Reference, load_reference
 
 _SQL = Path(__file__).parent
@@ -110,40 +107,33 @@ def _lower(values: tuple[str, ...] | None) -> list[str] | None:
     return None if values is None else [v.strip().lower() for v in values]
 
 
-# The stored table: the mapping's columns, then the run that mapped the row (later stages revisit
-# what a run changed). Part of the fingerprint: a table from before the stamp is rebuilt.
-_STAMPED = "select *, cast($run_id as varchar) as mapped_run from ({})"
-
-
 def map_touchpoints(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Any]:
     """Build `interaction_touchpoints`; return counts including `unmapped` and coverage (%).
 
-    When the catalog and the mapping SQL are what the table was built from, only interactions
-    not mapped yet are mapped (a new day costs its own rows); else every interaction is."""
+    When the catalog and the mapping SQL are what the table was built from (its fingerprint),
+    only interactions not mapped yet are mapped (a new day costs its own rows); else every
+    interaction is."""
     ref = load_reference(cfg.reference_dir)
+    models.set_run(con, cfg.run_id)
     install_catalog(con, ref.catalog)
-    select = (_SQL / "interaction_touchpoints.sql").read_text(encoding="utf-8")
-    fingerprint = hashlib.sha256(json.dumps(
-        [models.sql_fingerprint("interaction_touchpoints"), _STAMPED,
-         _catalog_rows(ref.catalog)], sort_keys=True, default=str).encode()).hexdigest()
-    rebuild = True
-    stored = stored_fingerprint(con, "map", "interaction_touchpoints")
-    if stored is not None and stored[0] == fingerprint:
+    params = {"run_id": cfg.run_id}
+    incremental = models.is_current(con, "interaction_touchpoints", params)
+    if incremental:
+        # the interactions not mapped yet: a new day's, few (a table: read twice by the build)
         con.execute("""
-            create or replace temp view map_input as
+            create or replace temp table map_input as
             select i.* from interactions i
             anti join interaction_touchpoints t using (source, interaction_id)
         """)
-        con.execute(f"insert into interaction_touchpoints {_STAMPED.format(select)}",
-                    {"run_id": cfg.run_id})
+        models.build(con, "interaction_touchpoints", params)
+        con.execute("drop table map_input")
         # every interaction now has its row; equal counts mean no row outlived its interaction
-        rebuild = (scalar(con, "select count(*) from interaction_touchpoints")
-                   != scalar(con, "select count(*) from interactions"))
-    if rebuild:
+        incremental = (scalar(con, "select count(*) from interaction_touchpoints")
+                       == scalar(con, "select count(*) from interactions"))
+    if not incremental:
         con.execute("create or replace temp view map_input as select * from interactions")
-        con.execute("create or replace table interaction_touchpoints as "
-                    f"{_STAMPED.format(select)}", {"run_id": cfg.run_id})
-    record_fingerprint(con, "map", fingerprint)
+        models.build(con, "interaction_touchpoints", params, full=True)
+        con.execute("drop view map_input")
     (counts,) = run_sql(con, _QUERIES, "summary")
     n = counts["interactions"]
     return {**counts, "coverage_pct": round(100.0 * counts["mapped"] / n, 2) if n else None}

@@ -130,5 +130,6 @@ final as (
         on r.position = m.position
 )
 
--- no order by: the rows are a set, and sorting a million of them costs more than building them
-select * from final
+-- no order by: the rows are a set, and sorting a million of them costs more than building them;
+-- mapped_run: the run that mapped the row (later stages revisit what a run changed)
+select *, cast($run_id as varchar) as mapped_run from final

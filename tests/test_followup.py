@@ -433,3 +433,18 @@ def test_median_time_to_resolve_is_followed_up_by_order_statistics(tmp_path):
     assert d["verdict"] == "improved" and d["kpi_now_n"] == "40"
     assert values(r, *then, *now, *change) == (34, 20, 48, 48, 48, 48, 14, 0, 28)
     assert r["verdict"] == "no_change"
+
+
+@pytest.mark.parametrize(("change", "low", "high", "shown"), [
+    (-5.67, -11.11, -0.14, "−5.7 pts [−11.1, −0.1]"),  # excludes zero: no bound shown as 0
+    (3.63, -1.09, 8.34, "+4 pts [−1, +8]"),
+    (0.3, 0.02, 0.58, "+0.30 pts [+0.02, +0.58]"),
+])
+def test_a_change_interval_never_prints_a_bound_as_zero_when_it_is_not(change, low, high, shown):
+    from pipeline import paths
+    from pipeline.report.document import _Doc
+    from pipeline.report.labels import load_labels
+
+    doc = _Doc.__new__(_Doc)
+    doc.f = load_labels(paths.REFERENCE, "en").fmt
+    assert doc._kpi_change("promise_kept", change, low, high) == shown

@@ -711,7 +711,13 @@ class _Doc:
             head, lo, hi = signed(change), *(signed(v) if v is not None else f.spec["missing"]
                                              for v in (low, high))
         else:
-            head, lo, hi = f.points(change), f.signed(low), f.signed(high)
+            # a bound that whole points would round to 0 gets a decimal: [−11, 0] would hide
+            # that the interval excludes zero (the verdict says it does)
+            near = [abs(v) for v in (low, high) if v is not None and v != 0]
+            digits = 0 if not near or min(near) >= 0.5 else 1 if min(near) >= 0.05 else 2
+            head = f.spec["points"].format(value=f.number(change, digits, signed=True))
+            lo, hi = (f.number(v, digits, signed=True) if v is not None else f.spec["missing"]
+                      for v in (low, high))
         return f"{head} [{lo}, {hi}]"
 
     def rule(self) -> None:

@@ -337,20 +337,25 @@ class _Doc:
         if not first:
             self.add(self.p(L("summary.act_first_none")))
         for i, row in enumerate(first, start=1):
-            sentence = L(
-                "summary.act_first_sentence",
-                touchpoint=row.touchpoint,
-                dissatisfied=f.pct(row.dissatisfied_pct),
-                scored=f.int(row.volume),
-                volume=f.int(row.volume),
-                net=f.signed(self._net(row)),
-                reason_share=f.pct(row.reason_share),
-                reason=L.reason(row.reason),
-                owner=row.owner,
-                due=f.date(row.due),
-                priority=row.priority,
-            )
+            sentence = L("summary.act_first_sentence", **self._act_first_values(row))
             self.add(Paragraph(f"<b>{i}.</b> " + esc(sentence), self.s["big"]))
+
+    def _act_first_values(self, row: WorkPlanRow) -> dict[str, str]:
+        """The placeholders of an "act first" sentence (the summary's and a team plan's)."""
+        f, L = self.f, self.L
+        return {
+            "touchpoint": row.touchpoint,
+            "dissatisfied": f.pct(row.dissatisfied_pct),
+            "scored": f.int(row.volume),
+            "volume": f.int(row.volume),
+            "net": f.signed(self._net(row)),
+            "reason_share": f.pct(row.reason_share),
+            "reason": L.reason(row.reason),
+            "owner": row.owner,
+            "action": row.action,
+            "due": f.date(row.due),
+            "priority": row.priority,
+        }
 
     def _net(self, row: WorkPlanRow) -> float | None:
         t = next((t for t in self.d.touchpoints if t.touchpoint_id == row.touchpoint_id), None)
@@ -1106,18 +1111,7 @@ class _Doc:
                 self.add(Paragraph("• " + esc(line, PARAGRAPH_TEXT), self.s["body"]))
         self.add(self.p(L("summary.act_first"), "h2"))
         for i, row in enumerate(self.act_first(), start=1):
-            sentence = L(
-                "team.act_first_sentence",
-                touchpoint=row.touchpoint,
-                dissatisfied=f.pct(row.dissatisfied_pct),
-                volume=f.int(row.volume),
-                net=f.signed(self._net(row)),
-                reason_share=f.pct(row.reason_share),
-                reason=L.reason(row.reason),
-                action=row.action,
-                due=f.date(row.due),
-                priority=row.priority,
-            )
+            sentence = L("team.act_first_sentence", **self._act_first_values(row))
             # a paragraph, not a cell: the playbook's action makes it run past MAX_TEXT
             self.add(Paragraph(f"<b>{i}.</b> " + esc(sentence, PARAGRAPH_TEXT), self.s["body"]))
 

@@ -576,7 +576,7 @@ def test_bad_files_stop_the_run_cleanly(project: Project, content: bytes, messag
             "fields: {interaction_id: a, occurred_at: b, channel: c}\n",
             "timezone: 'Mars/Olympus'",
         ),
-        ("files: [x\n", "calls.yaml: line 2: not valid YAML"),
+        ("files: [x\n", "calls.yaml: not valid YAML: line 2"),
     ],
 )
 def test_mapping_typos_name_the_file_and_key(project: Project, mapping: str, message: str) -> None:

@@ -555,9 +555,10 @@ def test_the_date_from_the_file_name_or_a_constant(project: Project) -> None:
     [
         ("text: {column: a, separator: '|'}", "",
          "fields.text.separator: only a field read from columns"),
-        ("text: {columns: [a, b], separator: 5}", "", "fields.text.separator: must be a string"),
-        ("channel: {column: a, default: pigeon}", "",
-         "fields.channel.default: 'pigeon' is not a channel"),
+        ("text: {columns: [a, b], separator: 5}", "",
+         "fields.text.separator: expected a non-empty text, got int"),
+        ("kind: {column: a, default: pigeon}", "",
+         "fields.kind.default: 'pigeon' is not a kind"),
         ("topic: {column: a, default: x}", "",
          "fields.topic.default: only channel, kind, status take a default"),
         ("rating: {column: a, decimal: ';'}", "", 'fields.rating.decimal: must be one of ".", ","'),

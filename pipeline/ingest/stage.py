@@ -337,7 +337,7 @@ def _number(spec: FieldSpec, r: str, params: _Params) -> tuple[str, str]:
 
 # The stored type of interactions.signals (schema.sql).
 SIGNALS_TYPE = "struct(name varchar, effect varchar, customer boolean)[]"
-# Built-in signal scales: the effect of each value (see sources.SIGNAL_KEYS).
+# Built-in signal scales: the effect of each value (see sources.SIGNAL_SCALES).
 _SIGNAL_SCALES = {
     "nps": {**dict.fromkeys(range(9, 11), "exceeds"), **dict.fromkeys(range(7, 9), "meets"),
             **dict.fromkeys(range(0, 7), "falls_short")},

@@ -190,7 +190,8 @@ SQL = "format: sql\nquery: select * from a\n" + FIELDS
         (BASE + "required: customer_id\n" + FIELDS,
          "required: expected a list, got 'customer_id'"),
         (BASE + "fields: {interaction_id: a, occurred_at: b, channel: 5}\n",
-         "fields.channel: expected a mapping, got int"),
+         "fields.channel: must be a column name or a mapping, got 5 (quote a column named "
+         "like a number: \"2023\")"),
         (BASE + "fields: {interaction_id: a, occurred_at: {columns: [b, 3]}, channel: c}\n",
          "fields.occurred_at.columns[1]: expected a non-empty text, got int"),
         ("files: x\nformat: fixed_width\nfixed_width: {widths: {a: x}}\n" + FIELDS,

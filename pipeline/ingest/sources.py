@@ -544,7 +544,12 @@ class FieldBlock(Schema):
 
 
 def _short_form(v: Any) -> Any:
-    return {"column": v} if isinstance(v, str) else v
+    if isinstance(v, str):
+        return {"column": v}
+    if not isinstance(v, dict):  # `interaction_id: 1`: a number is no column name
+        raise problem((), f"must be a column name or a mapping, got {v!r} (quote a column "
+                          "named like a number: \"2023\")")
+    return v
 
 
 class SignalBlock(Schema):

@@ -189,6 +189,10 @@ SQL = "format: sql\nquery: select * from a\n" + FIELDS
         (BASE + "timezone: 8\n" + FIELDS, "timezone: expected a non-empty text, got int"),
         (BASE + "required: customer_id\n" + FIELDS,
          "required: expected a list, got 'customer_id'"),
+        (BASE + FIELDS + "unpivot: {columns: 'Q*', name_to: topic, value_to: rating}\n",
+         "unpivot.columns: must map each column to its topic value"),
+        ("files: x\nformat: fixed_width\nfixed_width: {columns: [id, opened]}\n" + FIELDS,
+         "fixed_width.columns: must map each column name to [first, last]"),
         (BASE + "fields: {interaction_id: a, occurred_at: b, channel: 5}\n",
          "fields.channel: must be a column name or a mapping, got 5 (quote a column named "
          "like a number: \"2023\")"),

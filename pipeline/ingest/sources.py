@@ -270,6 +270,18 @@ def _must(ok: Callable[[Any], bool], message: str) -> AfterValidator:
     return AfterValidator(run)
 
 
+def _mapping(message: str) -> BeforeValidator:
+    """A mapping that must not be empty; anything else gets `message`, which says what the
+    mapping holds (more use than "expected a mapping")."""
+
+    def run(v: Any) -> Any:
+        if not isinstance(v, dict) or not v:
+            raise problem((), message)
+        return v
+
+    return BeforeValidator(run)
+
+
 def _one_value(v: Any) -> bool:
     return v is not None and not isinstance(v, dict | list)
 
@@ -441,9 +453,9 @@ class FixedWidthBlock(Schema):
     file order."""
 
     columns: Annotated[dict[str, Span],
-                       _must(bool, "must map each column name to [first, last]")] = None
+                       _mapping("must map each column name to [first, last]")] = None
     widths: Annotated[dict[str, Width],
-                      _must(bool, "must map each column name to its width, in file order")] = None
+                      _mapping("must map each column name to its width, in file order")] = None
     skip_lines: SkipLines = 0
     encoding: Encoding = "utf-8"
 
@@ -575,7 +587,7 @@ class SignalBlock(Schema):
 
 
 class UnpivotBlock(Schema):
-    columns: Annotated[dict[str, str], _must(bool, "must map each column to its topic value")]
+    columns: Annotated[dict[str, str], _mapping("must map each column to its topic value")]
     value_to: str
     name_to: str
     value: FieldBlock = FieldBlock()  # options for the unpivoted value (scale, not_applicable)
